@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup: ['test/global-setup.ts'],
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
         },
@@ -13,6 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'conformance',
+          globalSetup: ['test/global-setup.ts'],
           include: ['test/conformance/**/*.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

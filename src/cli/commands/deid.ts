@@ -1,0 +1,68 @@
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { runDeid, type Progress } from '../../pipeline/run.js';
+import { summarize } from '../../pipeline/report.js';
+import { addPlanOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
+
+/** Draws progress on an interactive terminal only; logs and pipes get the summary alone. */
+function progressRenderer(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: 'deid [{bar}] {value}/{total} files | {failed} failed | {eta_formatted} left', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(p) {
+      if (!started) {
+        bar.start(p.total ?? p.done + 1, p.done, { failed: p.failed });
+        started = true;
+      }
+      if (p.total !== undefined) bar.setTotal(p.total);
+      bar.update(p.done, { failed: p.failed });
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+export function deidCommand(): Command {
+  const cmd = new Command('deid')
+    .description('de-identify every DICOM file under <input-dir> into <output-dir>')
+    .argument('<input-dir>', 'folder tree of DICOM files (read only)')
+    .argument('<output-dir>', 'where the de-identified copy goes: <research ID>/<study>/<series>/<instance>.dcm')
+    .option('--secret-file <file>', 'the project secret (at least 16 characters); same secret, same pseudonyms')
+    .option('--ephemeral-secret', 'use a random secret for this run only: pseudonyms link to nothing else')
+    .option('--research-id-prefix <prefix>', 'prefix of research patient IDs', 'RAD-')
+    .option('--lookup <csv>', 'site-supplied research IDs: CSV with columns patient_id,research_id')
+    .option('--date-shift <min:max>', 'range of the per-patient date shift in days', '-3650:-30')
+    .option('--birth-date <mode>', 'remove or shift the birth date', 'remove');
+  addPlanOptions(cmd);
+  cmd
+    .option('--dry-run', 'report what would be done, write nothing')
+    .option('--quarantine <dir>', 'copy malformed input files into this folder')
+    .option('--dicomdir', 'write a DICOMDIR for the output (files then get 8-character media names)')
+    .option('--run-dir <dir>', 'where the journal and the report go (default: <output-dir>.run)')
+    .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
+    .option('--json', 'print the full JSON report instead of the summary')
+    .action(async (input: string, output: string, opts: Record<string, unknown>) => {
+      const secret = await readSecret(opts as { secretFile?: string; ephemeralSecret?: boolean });
+      const progress = progressRenderer(process.stderr.isTTY === true && !opts.json);
+      const report = await runDeid({
+        inputDir: input,
+        outputDir: output,
+        runDir: opts.runDir as string | undefined,
+        dryRun: opts.dryRun === true,
+        quarantineDir: opts.quarantine as string | undefined,
+        dicomdir: opts.dicomdir === true,
+        workers: opts.workers as number | undefined,
+        plan: await planFromOptions(opts),
+        pseudonyms: await pseudonymsFromOptions(opts),
+        secret,
+        onProgress: progress.update,
+      }).finally(progress.stop);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarize(report));
+      // A duplicate SOP Instance UID with other content was not written: the curator must look.
+      process.exitCode = report.counts.failed > 0 || report.counts.duplicate > 0 ? 1 : 0;
+    });
+  return cmd;
+}

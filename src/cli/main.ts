@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The `radanon` command: a thin face over the library. */
+import { Command, CommanderError } from 'commander';
+import { RecipeError } from '../deid/recipe.js';
+import { LookupTableError } from '../deid/plan.js';
+import { UsageError } from '../pipeline/run.js';
+import { VERSION } from '../version.js';
+import { deidCommand } from './commands/deid.js';
+import { verifyCommand } from './commands/verify.js';
+
+/** Exit status 2: the command was wrong, nothing was processed. */
+const USAGE = 2;
+
+const program = new Command('radanon')
+  .description('De-identification of medical images for research sharing')
+  .version(VERSION)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+program.addCommand(deidCommand().exitOverride());
+program.addCommand(verifyCommand().exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : USAGE;
+  } else if (e instanceof UsageError || e instanceof RecipeError || e instanceof LookupTableError) {
+    process.stderr.write(`radanon: ${e.message}\n`);
+    process.exitCode = USAGE;
+  } else {
+    process.stderr.write(`radanon: ${(e as Error).message}\n`);
+    process.exitCode = USAGE;
+  }
+}

@@ -1,0 +1,89 @@
+/** Turns command-line options into the library's settings; every rule lives in the library. */
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { OPTION_NAMES, type OptionName } from '../deid/profile.js';
+import { isPresetName, loadLookupTable, loadRecipe, optionFlag, parseDayRange, resolveOptions, PRESETS } from '../deid/plan.js';
+import type { JobSettings } from '../pipeline/settings.js';
+import { UsageError } from '../pipeline/run.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, VERSION } from '../version.js';
+
+const OPTION_TITLES: Record<OptionName, string> = {
+  retainSafePrivate: 'Retain Safe Private',
+  retainUIDs: 'Retain UIDs',
+  retainDeviceIdentity: 'Retain Device Identity',
+  retainInstitutionIdentity: 'Retain Institution Identity',
+  retainPatientCharacteristics: 'Retain Patient Characteristics',
+  retainLongitudinalFullDates: 'Retain Longitudinal Temporal Information Full Dates',
+  retainLongitudinalModifiedDates: 'Retain Longitudinal Temporal Information Modified Dates',
+  cleanDescriptors: 'Clean Descriptors',
+  cleanStructuredContent: 'Clean Structured Content',
+  cleanGraphics: 'Clean Graphics',
+};
+
+/** Adds --<option> and --no-<option> for each of the ten standard options, and the plan flags. */
+export function addPlanOptions(cmd: Command): Command {
+  cmd.option('--preset <name>', `starting set of options: ${Object.keys(PRESETS).join(', ')}`, 'radiomics');
+  for (const name of OPTION_NAMES) {
+    const flag = optionFlag(name);
+    cmd.option(`--${flag}`, `turn on the ${OPTION_TITLES[name]} Option`);
+    cmd.option(`--no-${flag}`, `turn off the ${OPTION_TITLES[name]} Option`);
+  }
+  cmd.option('--no-allow-list', 'keep standard attributes that the profile does not list (default: remove any not known to be safe)');
+  cmd.option('--recipe <file>', 'YAML or JSON file of overrides (see the user guide)');
+  return cmd;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function optionSwitches(opts: Record<string, unknown>): Partial<Record<OptionName, boolean>> {
+  const out: Partial<Record<OptionName, boolean>> = {};
+  for (const name of OPTION_NAMES) {
+    const v = opts[camel(optionFlag(name))];
+    if (typeof v === 'boolean') out[name] = v;
+  }
+  return out;
+}
+
+export function presetOf(opts: Record<string, unknown>) {
+  const preset = String(opts.preset ?? 'radiomics');
+  if (!isPresetName(preset)) throw new UsageError(`unknown preset "${preset}" (choose ${Object.keys(PRESETS).join(', ')})`);
+  return preset;
+}
+
+export async function readSecret(opts: { secretFile?: string; ephemeralSecret?: boolean }): Promise<Uint8Array> {
+  if (opts.secretFile && opts.ephemeralSecret) throw new UsageError('give either --secret-file or --ephemeral-secret, not both');
+  if (opts.ephemeralSecret) return Buffer.from(randomBytes(32).toString('hex'));
+  if (!opts.secretFile) {
+    throw new UsageError('a project secret is required: --secret-file <file> (or --ephemeral-secret for pseudonyms that link to nothing)');
+  }
+  const bytes = await readFile(opts.secretFile).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read the secret file ${opts.secretFile} (${e.code ?? e.message})`);
+  });
+  if (bytes.toString('utf8').trim().length < 16) throw new UsageError(`the secret file ${opts.secretFile} must hold at least 16 characters`);
+  return bytes;
+}
+
+export async function planFromOptions(opts: Record<string, unknown>): Promise<JobSettings['plan']> {
+  const birthDate = String(opts.birthDate ?? 'remove');
+  if (birthDate !== 'remove' && birthDate !== 'shift') throw new UsageError(`--birth-date must be remove or shift, got "${birthDate}"`);
+  return {
+    options: resolveOptions(presetOf(opts), optionSwitches(opts)),
+    allowList: opts.allowList !== false,
+    birthDate,
+    recipe: await loadRecipe(opts.recipe as string | undefined),
+    methodName: `radanon ${VERSION}`,
+    implementation: { classUid: IMPLEMENTATION_CLASS_UID, versionName: IMPLEMENTATION_VERSION_NAME },
+  };
+}
+
+export async function pseudonymsFromOptions(opts: Record<string, unknown>): Promise<JobSettings['pseudonyms']> {
+  const lookup = await loadLookupTable(opts.lookup as string | undefined);
+  return {
+    researchIdPrefix: String(opts.researchIdPrefix ?? 'RAD-'),
+    dateShiftDays: parseDayRange(String(opts.dateShift ?? '-3650:-30')),
+    ...(lookup ? { lookup } : {}),
+  };
+}

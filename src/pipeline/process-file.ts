@@ -1,0 +1,132 @@
+/**
+ * One input file through the whole chain: read, parse, de-identify, encode, write. The same
+ * function runs in worker threads and in-process; every outcome is a value, never a throw.
+ */
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { asciiValue } from '../dicom/dataset.js';
+import { DicomParseError, NotDicomError } from '../dicom/errors.js';
+import { readDicom } from '../dicom/reader.js';
+import { encodeDicom } from '../dicom/writer.js';
+import { Tags } from '../dicom/tag.js';
+import { deidentify, type DeidAction } from '../deid/engine.js';
+import { writeExclusive } from './atomic.js';
+import type { Materialized, JobSettings } from './settings.js';
+
+export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
+
+export interface Tally {
+  readonly byAction: Record<string, number>;
+  readonly byRule: Record<string, number>;
+}
+
+export type FileOutcome =
+  | { readonly status: 'done'; readonly input: string; readonly output: string; readonly bytesIn: number; readonly bytesOut: number; readonly tally: Tally; readonly resumed: boolean; readonly notes: readonly string[]; readonly index: IndexEntry }
+  | { readonly status: 'skipped'; readonly input: string; readonly reason: string }
+  | { readonly status: 'failed'; readonly input: string; readonly reason: string; readonly quarantined: boolean }
+  | { readonly status: 'duplicate'; readonly input: string; readonly output: string; readonly reason: string };
+
+/** What a DICOMDIR needs to know about an output file (pseudonymous values only). */
+export interface IndexEntry {
+  readonly researchId: string;
+  readonly studyUid: string;
+  readonly seriesUid: string;
+  readonly sopInstanceUid: string;
+  readonly sopClassUid: string;
+  readonly transferSyntaxUid: string;
+  readonly modality: string;
+  readonly studyDate: string;
+  readonly studyTime: string;
+  readonly studyId: string;
+  readonly accessionNumber: string;
+  readonly seriesNumber: string;
+  readonly instanceNumber: string;
+}
+
+export function tallyActions(actions: readonly DeidAction[]): Tally {
+  const byAction: Record<string, number> = {};
+  const byRule: Record<string, number> = {};
+  for (const a of actions) {
+    byAction[a.action] = (byAction[a.action] ?? 0) + 1;
+    byRule[a.rule] = (byRule[a.rule] ?? 0) + 1;
+  }
+  return { byAction, byRule };
+}
+
+type OutputIds = { researchId: string; studyUid: string; seriesUid: string; sopInstanceUid: string };
+
+/** Path components come from pseudonyms only: original file names can carry identifiers. */
+export function outputPathFor(ids: OutputIds, fallback: string, layout: JobSettings['layout']): string {
+  const safe = (s: string, alt: string) => (s && /^[A-Za-z0-9._-]+$/.test(s) ? s : alt);
+  const patient = safe(ids.researchId, 'unknown-patient');
+  const study = safe(ids.studyUid, 'no-study');
+  const series = safe(ids.seriesUid, 'no-series');
+  const instance = safe(ids.sopInstanceUid, fallback);
+  if (layout === 'tree') return join(patient, study, series, `${instance}.dcm`);
+  return join('DICOM', mediaName('P', patient), mediaName('S', patient + study), mediaName('E', study + series), mediaName('I', series + instance));
+}
+
+/** An 8-character name (A-Z, 0-9) from pseudonymous values: a letter for the level, 7 of a hash. */
+function mediaName(level: string, key: string): string {
+  const h = createHash('sha256').update(key).digest();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let s = level;
+  for (let i = 0; i < 7; i++) s += alphabet[h[i]! % 36];
+  return s;
+}
+
+export async function processFile(rel: string, settings: JobSettings, m: Materialized): Promise<FileOutcome> {
+  const inputPath = join(settings.inputDir, rel);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(inputPath);
+  } catch (e) {
+    return { status: 'failed', input: rel, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, quarantined: false };
+  }
+  try {
+    const file = readDicom(bytes);
+    const sopClassInMeta = asciiValue(file.meta.get(Tags.MediaStorageSOPClassUID));
+    if (sopClassInMeta === DICOMDIR_SOP_CLASS) {
+      return { status: 'skipped', input: rel, reason: 'DICOMDIR: not copied, its records hold names and IDs (use --dicomdir to write a fresh one)' };
+    }
+    const result = deidentify(file, m.plan, m.pseudonymizer);
+    const chunks = encodeDicom({ meta: result.meta, dataset: result.dataset, transferSyntax: file.transferSyntax });
+    const bytesOut = chunks.reduce((n, c) => n + c.length, 0);
+    const fallbackName = m.pseudonymizer.token('file', rel);
+    const output = outputPathFor(result.ids, fallbackName, settings.layout);
+    const notes: string[] = [];
+    if (file.layout.inferredTransferSyntax) notes.push(`transfer syntax not stated by the file; read as ${file.transferSyntax.uid}`);
+    const ds = result.dataset;
+    const index: IndexEntry = {
+      ...result.ids,
+      sopClassUid: asciiValue(ds.get(Tags.SOPClassUID)) ?? '',
+      transferSyntaxUid: file.transferSyntax.uid,
+      modality: asciiValue(ds.get(Tags.Modality)) ?? '',
+      studyDate: asciiValue(ds.get(Tags.StudyDate)) ?? '',
+      studyTime: asciiValue(ds.get(Tags.StudyTime)) ?? '',
+      studyId: asciiValue(ds.get(Tags.StudyID)) ?? '',
+      accessionNumber: asciiValue(ds.get(Tags.AccessionNumber)) ?? '',
+      seriesNumber: asciiValue(ds.get(Tags.SeriesNumber)) ?? '',
+      instanceNumber: asciiValue(ds.get(Tags.InstanceNumber)) ?? '',
+    };
+    const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index };
+    if (settings.dryRun) return { ...done, resumed: false };
+    const claim = await writeExclusive(join(settings.outputDir, output), chunks);
+    if (claim === 'conflict') {
+      return { status: 'duplicate', input: rel, output, reason: 'another input file has the same SOP Instance UID with different content; not written' };
+    }
+    return { ...done, resumed: claim === 'identical' };
+  } catch (e) {
+    if (e instanceof NotDicomError) return { status: 'skipped', input: rel, reason: e.message };
+    const reason = e instanceof DicomParseError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
+    let quarantined = false;
+    if (settings.quarantineDir && !settings.dryRun) {
+      const q = join(settings.quarantineDir, rel);
+      await mkdir(dirname(q), { recursive: true });
+      await copyFile(inputPath, q);
+      quarantined = true;
+    }
+    return { status: 'failed', input: rel, reason, quarantined };
+  }
+}

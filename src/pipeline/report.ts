@@ -1,0 +1,95 @@
+/** The run report: the sum of every file's outcome. Holds no original identifier and no secret. */
+import type { FileOutcome, Tally } from './process-file.js';
+
+export type FileStatus = FileOutcome['status'];
+
+export interface RunReport {
+  readonly tool: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly seconds: number;
+  readonly dryRun: boolean;
+  readonly settings: {
+    readonly profile: string;
+    readonly options: readonly string[];
+    readonly allowList: boolean;
+    readonly birthDate: string;
+    readonly recipeRules: number;
+    /** A keyed fingerprint of the project secret, to tell runs made with different keys apart. */
+    readonly keyId: string;
+  };
+  readonly counts: Record<FileStatus, number> & { readonly total: number; readonly resumed: number; readonly quarantined: number };
+  readonly bytes: { readonly in: number; readonly out: number };
+  readonly byAction: Record<string, number>;
+  readonly byRule: Record<string, number>;
+  /** Inputs are named relative to the input folder, which is the curator's own. */
+  readonly failures: readonly { readonly file: string; readonly reason: string; readonly quarantined: boolean }[];
+  readonly skipped: readonly { readonly file: string; readonly reason: string }[];
+  readonly duplicates: readonly { readonly file: string; readonly output: string; readonly reason: string }[];
+  readonly notes: readonly { readonly file: string; readonly note: string }[];
+  readonly dicomdir?: string;
+}
+
+export class ReportBuilder {
+  readonly counts = { done: 0, skipped: 0, failed: 0, duplicate: 0, total: 0, resumed: 0, quarantined: 0 };
+  readonly bytes = { in: 0, out: 0 };
+  readonly byAction: Record<string, number> = {};
+  readonly byRule: Record<string, number> = {};
+  readonly failures: { file: string; reason: string; quarantined: boolean }[] = [];
+  readonly skipped: { file: string; reason: string }[] = [];
+  readonly duplicates: { file: string; output: string; reason: string }[] = [];
+  readonly notes: { file: string; note: string }[] = [];
+
+  add(o: FileOutcome): void {
+    this.counts.total++;
+    this.counts[o.status]++;
+    switch (o.status) {
+      case 'done':
+        if (o.resumed) this.counts.resumed++;
+        this.bytes.in += o.bytesIn;
+        this.bytes.out += o.bytesOut;
+        merge(this.byAction, o.tally.byAction);
+        merge(this.byRule, o.tally.byRule);
+        for (const note of o.notes) this.notes.push({ file: o.input, note });
+        break;
+      case 'failed':
+        if (o.quarantined) this.counts.quarantined++;
+        this.failures.push({ file: o.input, reason: o.reason, quarantined: o.quarantined });
+        break;
+      case 'skipped':
+        this.skipped.push({ file: o.input, reason: o.reason });
+        break;
+      case 'duplicate':
+        this.duplicates.push({ file: o.input, output: o.output, reason: o.reason });
+        break;
+    }
+  }
+}
+
+function merge(into: Record<string, number>, from: Tally['byAction']): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** One screen: what a curator reads first. */
+export function summarize(r: RunReport): string {
+  const lines: string[] = [];
+  const c = r.counts;
+  lines.push(`radanon deid${r.dryRun ? ' (dry run: nothing written)' : ''}: ${c.total} files in ${r.seconds.toFixed(1)} s`);
+  lines.push(`  de-identified ${c.done}${c.resumed ? ` (${c.resumed} already done by an earlier run)` : ''}, failed ${c.failed}${c.quarantined ? ` (${c.quarantined} quarantined)` : ''}, skipped ${c.skipped}, duplicates ${c.duplicate}`);
+  lines.push(`  profile: ${r.settings.profile}${r.settings.options.length ? ' + ' + r.settings.options.join(', ') : ''}; allow-list ${r.settings.allowList ? 'on' : 'off'}; key ${r.settings.keyId}`);
+  const actions = Object.entries(r.byAction).sort((a, b) => b[1] - a[1]);
+  if (actions.length) lines.push(`  actions: ${actions.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const rules = Object.entries(r.byRule).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  if (rules.length) lines.push(`  top rules: ${rules.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const list = <T,>(title: string, items: readonly T[], fmt: (t: T) => string) => {
+    if (!items.length) return;
+    lines.push(`  ${title}:`);
+    for (const it of items.slice(0, 10)) lines.push(`    ${fmt(it)}`);
+    if (items.length > 10) lines.push(`    ... and ${items.length - 10} more (see the JSON report)`);
+  };
+  list('failed', r.failures, (f) => `${f.file}: ${f.reason}`);
+  list('skipped', r.skipped, (f) => `${f.file}: ${f.reason}`);
+  list('duplicates', r.duplicates, (f) => `${f.file}: ${f.reason}`);
+  if (r.dicomdir) lines.push(`  DICOMDIR: ${r.dicomdir}`);
+  return lines.join('\n') + '\n';
+}

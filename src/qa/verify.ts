@@ -1,0 +1,498 @@
+/**
+ * Verification of a de-identified folder, independent of the code that wrote it: every file
+ * is parsed again and each element checked against the rules the file itself declares
+ * (its De-identification Method Code Sequence); with the original folder, every identifying
+ * value of the originals is searched for in the output's bytes and paths.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asciiValue, type Dataset, type DicomFile, type Element } from '../dicom/dataset.js';
+import { decodeText, parseSpecificCharacterSet, type CharacterSets } from '../dicom/charset.js';
+import { keywordOf } from '../dicom/dictionary.js';
+import { DicomParseError } from '../dicom/errors.js';
+import { readDicom } from '../dicom/reader.js';
+import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, Tags, tag as makeTag, type Tag } from '../dicom/tag.js';
+import { VR_TRAITS } from '../dicom/vr.js';
+import { isSafePrivate } from '../deid/private-kb.js';
+import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, profileRuleFor, resolveAction, type OptionName } from '../deid/profile.js';
+import { EMPTY_RECIPE, findRecipeRule, type Recipe } from '../deid/recipe.js';
+import { CLASS_UID_ATTRIBUTES, isSafeAttribute } from '../deid/safe-attributes.js';
+import { DICOMDIR_SOP_CLASS } from '../pipeline/process-file.js';
+import { walkFiles } from '../pipeline/walk.js';
+
+export type FindingKind =
+  | 'unreadable'
+  | 'identity-removed-missing'
+  | 'method-missing'
+  | 'element-not-allowed'
+  | 'element-not-empty'
+  | 'uid-invalid'
+  | 'uid-not-pseudonymized'
+  | 'meta-mismatch'
+  | 'original-value-in-file'
+  | 'original-value-in-path';
+
+export interface Finding {
+  /** Output file, relative to the verified folder. */
+  readonly file: string;
+  readonly kind: FindingKind;
+  /** Element path where applicable. */
+  readonly element?: string;
+  /** What was found; never the value itself, only where it came from. */
+  readonly detail: string;
+}
+
+export interface VerifyReport {
+  readonly files: number;
+  readonly checkedOriginals: number;
+  readonly identifyingValues: number;
+  /** Removed values that equal a value the rules keep elsewhere (e.g. an institution named like a manufacturer): not searched. */
+  readonly ambiguousValues: number;
+  readonly findings: readonly Finding[];
+  readonly byKind: Partial<Record<FindingKind, number>>;
+  readonly ok: boolean;
+}
+
+export interface VerifyOptions {
+  readonly outputDir: string;
+  readonly originalDir?: string;
+  /** Whether the run used the allow-list (the default); the file cannot say. */
+  readonly allowList: boolean;
+  /** The recipe in force, whose explicit rules are allowed to keep what the profile removes. */
+  readonly recipe?: Recipe;
+  readonly onProgress?: (done: number) => void;
+}
+
+const UID_PATTERN = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
+const STANDARD_UID_ROOT = '1.2.840.10008.';
+const CODE_VALUE = makeTag(0x0008, 0x0100);
+const DEID_ATTRIBUTES = new Set<Tag>([
+  Tags.PatientIdentityRemoved,
+  Tags.DeidentificationMethod,
+  Tags.DeidentificationMethodCodeSequence,
+  Tags.LongitudinalTemporalInformationModified,
+]);
+/** Replaced by the research ID; their profile rule (Z) does not describe them. */
+const RESEARCH_ID_ATTRIBUTES = new Set<Tag>([Tags.PatientID, Tags.PatientName]);
+
+export function validUid(uid: string): boolean {
+  return uid.length > 0 && uid.length <= 64 && UID_PATTERN.test(uid);
+}
+
+/** The options a file declares through its De-identification Method Code Sequence. */
+export function declaredOptions(ds: Dataset): Set<OptionName> | undefined {
+  const seq = ds.get(Tags.DeidentificationMethodCodeSequence);
+  if (!seq || seq.kind !== 'sequence') return undefined;
+  const byCode = new Map<string, OptionName>();
+  for (const name of OPTION_NAMES) byCode.set(DEIDENTIFICATION_METHOD_CODES[name].value, name);
+  const out = new Set<OptionName>();
+  for (const item of seq.items) {
+    const code = asciiValue(item.get(CODE_VALUE));
+    const name = code ? byCode.get(code) : undefined;
+    if (name) out.add(name);
+  }
+  return out;
+}
+
+interface FileCheck {
+  readonly file: string;
+  readonly options: ReadonlySet<OptionName>;
+  readonly allowList: boolean;
+  readonly recipe: Recipe;
+  readonly modality: string;
+  readonly sopClassUid: string;
+  readonly findings: Finding[];
+}
+
+function charsetOf(ds: Dataset, inherited: CharacterSets): CharacterSets {
+  const el = ds.get(Tags.SpecificCharacterSet);
+  return el ? parseSpecificCharacterSet(asciiValue(el)) : inherited;
+}
+
+function checkDataset(ds: Dataset, prefix: string, sets: CharacterSets, c: FileCheck, top: boolean): void {
+  sets = charsetOf(ds, sets);
+  for (const el of ds.values()) {
+    const path = prefix + formatTag(el.tag);
+    checkElement(ds, el, path, sets, c, top);
+  }
+}
+
+function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSets, c: FileCheck, top: boolean): void {
+  const t = el.tag;
+  const add = (kind: FindingKind, detail: string): void => {
+    c.findings.push({ file: c.file, kind, element: path, detail });
+  };
+  const name = keywordOf(t) ?? (isPrivate(t) ? 'private element' : 'unknown element');
+  const creator = isPrivate(t) ? creatorOf(ds, t, sets) : undefined;
+  const recipeRule = findRecipeRule(c.recipe, t, creator, { modality: c.modality, sopClassUid: c.sopClassUid });
+  const descend = () => {
+    if (el.kind === 'sequence') el.items.forEach((item, i) => checkDataset(item, `${path}[${i}]`, sets, c, false));
+  };
+  if (recipeRule) {
+    if (recipeRule.action === 'keep') descend();
+    return;
+  }
+  checkUids(el, path, c);
+  if ((top && DEID_ATTRIBUTES.has(t)) || t === Tags.SpecificCharacterSet || RESEARCH_ID_ATTRIBUTES.has(t)) return descend();
+
+  if (isPrivateCreator(t)) return;
+  if (isPrivate(t)) {
+    if (!c.options.has('retainSafePrivate')) return add('element-not-allowed', `${name}: private elements are removed without Retain Safe Private`);
+    if (!creator || !isSafePrivate(t >>> 16, creator, t & 0xff)) return add('element-not-allowed', `${name}: private signature not marked safe in the knowledge base`);
+    return descend();
+  }
+  const rule = profileRuleFor(t);
+  if (rule) {
+    const { action, rule: ruleName } = resolveAction(rule, c.options);
+    if (t === Tags.PatientBirthDate && action === 'Z') return; // may be shifted on request (--birth-date shift)
+    if (action === 'X') return add('element-not-allowed', `${name}: must be removed (${ruleName})`);
+    if (action === 'Z' && !isEmpty(el)) return add('element-not-empty', `${name}: must be empty (${ruleName})`);
+    return descend();
+  }
+  if (c.allowList && !isSafeAttribute(t)) return add('element-not-allowed', `${name}: neither in the profile nor on the safe list`);
+  descend();
+}
+
+function isEmpty(el: Element): boolean {
+  if (el.kind === 'sequence') return el.items.length === 0;
+  if (el.kind === 'encapsulated') return false;
+  return el.bytes.every((b) => b === 0x20 || b === 0);
+}
+
+function creatorOf(ds: Dataset, t: Tag, sets: CharacterSets): string | undefined {
+  const slot = privateCreatorSlotOf(t);
+  const el = slot === undefined ? undefined : ds.get(slot);
+  if (!el || el.kind !== 'value') return undefined;
+  return decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '').trim();
+}
+
+function checkUids(el: Element, path: string, c: FileCheck): void {
+  if (el.kind !== 'value' || el.vr !== 'UI') return;
+  const text = asciiValue(el) ?? '';
+  if (text === '') return;
+  for (const uid of text.split('\\')) {
+    const u = uid.trim();
+    if (!validUid(u)) {
+      c.findings.push({ file: c.file, kind: 'uid-invalid', element: path, detail: `${keywordOf(el.tag) ?? 'UID'}: not a valid UID (${u.length} characters)` });
+    } else if (!c.options.has('retainUIDs') && !CLASS_UID_ATTRIBUTES.has(el.tag) && !u.startsWith(STANDARD_UID_ROOT) && !u.startsWith('2.25.')) {
+      c.findings.push({ file: c.file, kind: 'uid-not-pseudonymized', element: path, detail: `${keywordOf(el.tag) ?? 'UID'}: UID outside 2.25 and the DICOM root` });
+    }
+  }
+}
+
+/** Checks one parsed output file; the core of `verify`, usable on a dataset in memory. */
+export function checkFile(file: DicomFile, name: string, options: { allowList: boolean; recipe?: Recipe }): Finding[] {
+  const findings: Finding[] = [];
+  const ds = file.dataset;
+  if (asciiValue(ds.get(Tags.PatientIdentityRemoved)) !== 'YES') {
+    findings.push({ file: name, kind: 'identity-removed-missing', detail: 'Patient Identity Removed is not YES' });
+  }
+  const declared = declaredOptions(ds);
+  if (!declared) findings.push({ file: name, kind: 'method-missing', detail: 'no De-identification Method Code Sequence' });
+  const sop = asciiValue(ds.get(Tags.SOPInstanceUID));
+  if ((sop ?? '') !== (asciiValue(file.meta.get(Tags.MediaStorageSOPInstanceUID)) ?? '')) {
+    findings.push({ file: name, kind: 'meta-mismatch', detail: 'Media Storage SOP Instance UID differs from SOP Instance UID' });
+  }
+  const c: FileCheck = {
+    file: name,
+    options: declared ?? new Set(),
+    allowList: options.allowList,
+    recipe: options.recipe ?? EMPTY_RECIPE,
+    modality: asciiValue(ds.get(Tags.Modality)) ?? '',
+    sopClassUid: asciiValue(ds.get(Tags.SOPClassUID)) ?? '',
+    findings,
+  };
+  for (const el of file.meta.values()) checkUids(el, formatTag(el.tag), c);
+  checkDataset(ds, '', parseSpecificCharacterSet(undefined), c, true);
+  return findings;
+}
+
+/** Values too common or too short to be evidence of a leak when found elsewhere. */
+function isWeakNeedle(v: string): boolean {
+  if (v.length < 4) return true;
+  if (!/[\p{L}\p{N}]/u.test(v)) return true; // "^^^^", "----"
+  if (/^[+-]\d{4}$/.test(v)) return true; // a time zone offset is shared by millions
+  if (/^\d+$/.test(v) && v.length < 6) return true; // short counters ("0001") occur in any header
+  return false;
+}
+
+/** What the originals hold: values that must not survive, and values the rules publish anyway. */
+export interface OriginalValues {
+  /** value → the attribute it came from, for findings ("PatientName component"). */
+  readonly identifying: Map<string, string>;
+  /**
+   * Values searched only in the output of the same image, found by its pixel data (which
+   * header de-identification never changes): dates and parts of names. A date or a given name
+   * alone identifies nobody and recurs across patients, so searching them everywhere would
+   * only find coincidences.
+   */
+  readonly pairedByPixels: Map<string, Map<string, string>>;
+  /** Values and words of attributes kept verbatim; a removed value equal to one of these proves nothing. */
+  readonly retained: Set<string>;
+}
+
+export function newOriginalValues(): OriginalValues {
+  return { identifying: new Map(), pairedByPixels: new Map(), retained: new Set(DUMMY_VALUES) };
+}
+
+/** Placeholder values the engine writes; an original value equal to one proves nothing. */
+const DUMMY_VALUES = ['anonymized', 'anonymous'];
+
+/** Identity of an image across de-identification: a hash of its pixel data bytes. */
+export function pixelKey(file: DicomFile): string | undefined {
+  const px = file.dataset.get(Tags.PixelData) ?? file.dataset.get(Tags.FloatPixelData) ?? file.dataset.get(Tags.DoubleFloatPixelData);
+  if (!px || px.kind === 'sequence' || px.bytes.length === 0) return undefined;
+  return createHash('sha256').update(px.bytes).digest('hex');
+}
+
+/**
+ * Collects, from one original file, every value the rules in force remove, empty or replace
+ * (names and their parts, IDs, addresses, instance UIDs, and dates, which are shifted or
+ * removed), and every value they keep verbatim.
+ */
+export function collectOriginalValues(file: DicomFile, options: ReadonlySet<OptionName>, into: OriginalValues): void {
+  const key = pixelKey(file);
+  let paired = key ? into.pairedByPixels.get(key) : undefined;
+  if (key && !paired) into.pairedByPixels.set(key, (paired = new Map()));
+  const visit = (ds: Dataset, sets: CharacterSets) => {
+    sets = charsetOf(ds, sets);
+    for (const el of ds.values()) {
+      if (el.kind === 'sequence') {
+        el.items.forEach((i) => visit(i, sets));
+        continue;
+      }
+      if (el.kind !== 'value' || isPrivate(el.tag) || !VR_TRAITS[el.vr].text) continue;
+      let text: string;
+      try {
+        text = decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '');
+      } catch {
+        continue;
+      }
+      const values = text.split('\\').map((v) => v.trim()).filter((v) => v !== '');
+      const rule = profileRuleFor(el.tag);
+      const action = rule ? resolveAction(rule, options).action : 'K';
+      const isDate = el.vr === 'DA' || el.vr === 'DT';
+      const removed = action === 'X' || action === 'Z' || action === 'D' || action === 'U' || (action === 'C' && isDate) || RESEARCH_ID_ATTRIBUTES.has(el.tag);
+      if (!removed) {
+        if (action === 'K') {
+          for (const v of values) {
+            into.retained.add(v.toLowerCase());
+            for (const w of v.split(/[^\p{L}\p{N}]+/u)) if (w) into.retained.add(w.toLowerCase());
+          }
+        }
+        continue;
+      }
+      if (isDate) {
+        const source = keywordOf(el.tag) ?? formatTag(el.tag);
+        for (const v of values) if (paired && v.length >= 8) paired.set(v.slice(0, 8), source);
+        continue;
+      }
+      if (el.vr === 'TM' || el.vr === 'CS' || el.vr === 'DS' || el.vr === 'IS' || el.vr === 'AS') continue;
+      const source = keywordOf(el.tag) ?? formatTag(el.tag);
+      for (const value of values) {
+        if (el.vr === 'UI' && value.startsWith(STANDARD_UID_ROOT)) continue;
+        if (!isWeakNeedle(value)) into.identifying.set(value, source);
+        if (el.vr === 'PN') {
+          for (const part of value.split(/[\^=\s]+/)) {
+            if (isWeakNeedle(part) || part === value) continue;
+            (paired ?? into.identifying).set(part, `${source} component`);
+          }
+        }
+      }
+    }
+  };
+  visit(file.dataset, parseSpecificCharacterSet(undefined));
+}
+
+interface Needles {
+  readonly matcher: RegExp | undefined;
+  readonly sources: Map<string, string>;
+  /** Long values, also searched in the raw bytes (pixel data, undecodable values). */
+  readonly long: readonly { readonly bytes: Buffer; readonly source: string }[];
+  /** Per image (pixel data hash): dates (first 8 digits) and name parts of its original. */
+  readonly paired: Map<string, Map<string, string>>;
+  readonly count: number;
+  readonly ambiguous: number;
+}
+
+/** One case-insensitive alternation, longest first, matching whole words only. */
+function boundaryMatcher(values: readonly string[]): RegExp | undefined {
+  if (values.length === 0) return undefined;
+  const escaped = [...values].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${escaped.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
+}
+
+function buildNeedles(v: OriginalValues): Needles {
+  const sources = new Map<string, string>();
+  let ambiguous = 0;
+  const retainedText = [...v.retained].join('\n');
+  const isRetained = (value: string) => v.retained.has(value.toLowerCase()) || boundaryMatcher([value])!.test(retainedText);
+  const retainedCache = new Map<string, boolean>();
+  const retained = (value: string) => {
+    let r = retainedCache.get(value);
+    if (r === undefined) retainedCache.set(value, (r = isRetained(value)));
+    return r;
+  };
+  for (const [value, source] of v.identifying) {
+    if (retained(value)) ambiguous++;
+    else sources.set(value.toLowerCase(), source);
+  }
+  const paired = new Map<string, Map<string, string>>();
+  for (const [key, values] of v.pairedByPixels) {
+    const kept = new Map<string, string>();
+    for (const [value, source] of values) {
+      if (/^\d{8}$/.test(value) || !retained(value)) kept.set(value.toLowerCase(), source);
+      else ambiguous++;
+    }
+    paired.set(key, kept);
+  }
+  const matcher = boundaryMatcher([...sources.keys()]);
+  const long: { bytes: Buffer; source: string }[] = [];
+  for (const [value, source] of v.identifying) {
+    // Raw bytes (pixel data included) only for long values with letters: digits and short strings occur by chance.
+    if (value.length < 8 || !/\p{L}/u.test(value) || retained(value)) continue;
+    long.push({ bytes: Buffer.from(value, 'latin1'), source });
+    if (Buffer.from(value, 'utf8').length !== value.length) long.push({ bytes: Buffer.from(value, 'utf8'), source });
+  }
+  return { matcher, sources, long, paired, count: sources.size + [...paired.values()].reduce((n, m) => n + m.size, 0), ambiguous };
+}
+
+/** Element-aware search: names the element where an original value survived. */
+function searchValues(ds: Dataset, prefix: string, sets: CharacterSets, needles: Needles, file: string, out: Finding[], top: boolean): void {
+  sets = charsetOf(ds, sets);
+  for (const el of ds.values()) {
+    const path = prefix + formatTag(el.tag);
+    if (top && DEID_ATTRIBUTES.has(el.tag)) continue; // written by the tool itself
+    if (el.kind === 'sequence') {
+      el.items.forEach((item, i) => searchValues(item, `${path}[${i}]`, sets, needles, file, out, false));
+      continue;
+    }
+    if (el.kind !== 'value') continue;
+    let text: string;
+    try {
+      text = VR_TRAITS[el.vr].text ? decodeText(el.bytes, sets, el.vr) : Buffer.from(el.bytes).toString('latin1');
+    } catch {
+      text = Buffer.from(el.bytes).toString('latin1');
+    }
+    const m = needles.matcher?.exec(text);
+    if (m) {
+      const source = needles.sources.get(m[0].toLowerCase()) ?? 'attribute';
+      out.push({ file, kind: 'original-value-in-file', element: path, detail: `${keywordOf(el.tag) ?? 'element'} holds a value of the originals' ${source}` });
+    }
+  }
+}
+
+/** The paired original's dates and name parts must not occur in its output. */
+function searchPaired(ds: Dataset, prefix: string, sets: CharacterSets, values: Map<string, string>, matcher: RegExp | undefined, file: string, out: Finding[], top: boolean): void {
+  sets = charsetOf(ds, sets);
+  for (const el of ds.values()) {
+    const path = prefix + formatTag(el.tag);
+    if (top && DEID_ATTRIBUTES.has(el.tag)) continue;
+    if (el.kind === 'sequence') {
+      el.items.forEach((item, i) => searchPaired(item, `${path}[${i}]`, sets, values, matcher, file, out, false));
+      continue;
+    }
+    if (el.kind !== 'value' || !VR_TRAITS[el.vr].text || el.vr === 'UI') continue;
+    let text: string;
+    try {
+      text = decodeText(el.bytes, sets, el.vr);
+    } catch {
+      continue;
+    }
+    const m = el.vr === 'DA' || el.vr === 'DT' ? /\d{8}/.exec(text) : matcher?.exec(text);
+    const hit = m ? m[0].toLowerCase() : undefined;
+    if (hit && values.has(hit)) {
+      out.push({ file, kind: 'original-value-in-file', element: path, detail: `${keywordOf(el.tag) ?? 'element'} holds the original ${values.get(hit)} of this image` });
+    }
+  }
+}
+
+export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport> {
+  let needles: Needles | undefined;
+  let checkedOriginals = 0;
+  if (options.originalDir) {
+    const inForce = await optionsInForce(options.outputDir);
+    const values = newOriginalValues();
+    for await (const rel of walkFiles(options.originalDir)) {
+      try {
+        collectOriginalValues(readDicom(await readFile(join(options.originalDir, rel))), inForce, values);
+        checkedOriginals++;
+      } catch {
+        // Unreadable originals were failures of the run, reported there.
+      }
+    }
+    needles = buildNeedles(values);
+  }
+
+  const findings: Finding[] = [];
+  let files = 0;
+  for await (const rel of walkFiles(options.outputDir)) {
+    files++;
+    options.onProgress?.(files);
+    const bytes = await readFile(join(options.outputDir, rel));
+    let file: DicomFile;
+    try {
+      file = readDicom(bytes);
+    } catch (e) {
+      findings.push({ file: rel, kind: 'unreadable', detail: e instanceof DicomParseError ? e.message : (e as Error).message });
+      continue;
+    }
+    if (asciiValue(file.meta.get(Tags.MediaStorageSOPClassUID)) === DICOMDIR_SOP_CLASS) continue;
+    findings.push(...checkFile(file, rel, options));
+    if (!needles) continue;
+    const before = findings.length;
+    searchValues(file.dataset, '', parseSpecificCharacterSet(undefined), needles, rel, findings, true);
+    const key = pixelKey(file);
+    const paired = key ? needles.paired.get(key) : undefined;
+    if (paired && paired.size > 0) {
+      const words = [...paired.keys()].filter((k) => !/^\d{8}$/.test(k));
+      searchPaired(file.dataset, '', parseSpecificCharacterSet(undefined), paired, boundaryMatcher(words), rel, findings, true);
+    }
+    if (findings.length === before) {
+      for (const n of needles.long) {
+        const at = bytes.indexOf(n.bytes);
+        if (at >= 0) {
+          findings.push({ file: rel, kind: 'original-value-in-file', detail: `a value of the originals' ${n.source} occurs at byte ${at}` });
+          break;
+        }
+      }
+    }
+    const m = needles.matcher?.exec(rel);
+    if (m) findings.push({ file: rel, kind: 'original-value-in-path', detail: `the path holds a value of the originals' ${needles.sources.get(m[0].toLowerCase()) ?? 'attribute'}` });
+  }
+  const byKind: Partial<Record<FindingKind, number>> = {};
+  for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  return {
+    files,
+    checkedOriginals,
+    identifyingValues: needles?.count ?? 0,
+    ambiguousValues: needles?.ambiguous ?? 0,
+    findings,
+    byKind,
+    ok: findings.length === 0,
+  };
+}
+
+/** The options the output declares (every file of a run declares the same). */
+async function optionsInForce(outputDir: string): Promise<Set<OptionName>> {
+  for await (const rel of walkFiles(outputDir)) {
+    try {
+      const f = readDicom(await readFile(join(outputDir, rel)), { untilTag: Tags.PixelData });
+      const d = declaredOptions(f.dataset);
+      if (d) return d;
+    } catch {
+      // try the next file
+    }
+  }
+  return new Set();
+}
+
+export function summarizeVerify(r: VerifyReport): string {
+  const lines = [`radanon verify: ${r.files} files, ${r.findings.length} findings${r.checkedOriginals ? `; ${r.identifyingValues} identifying values from ${r.checkedOriginals} originals searched (${r.ambiguousValues} also kept verbatim elsewhere, not searched)` : ''}`];
+  for (const [k, v] of Object.entries(r.byKind)) lines.push(`  ${k}: ${v}`);
+  for (const f of r.findings.slice(0, 20)) lines.push(`  ${f.file}${f.element ? ' ' + f.element : ''}: ${f.detail}`);
+  if (r.findings.length > 20) lines.push(`  ... and ${r.findings.length - 20} more (use --json)`);
+  lines.push(r.ok ? 'OK' : 'FAILED');
+  return lines.join('\n') + '\n';
+}
