@@ -11,13 +11,13 @@
  *   5. the allow-list: a standard attribute not in the table is kept only if known safe.
  */
 import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element, type ValueElement } from '../dicom/dataset.js';
-import { decodeText, encodeText, parseSpecificCharacterSet, type CharacterSets } from '../dicom/charset.js';
+import { decodeText, encodeText, parseSpecificCharacterSet, UnrepresentableCharacterError, type CharacterSets } from '../dicom/charset.js';
 import { keywordOf } from '../dicom/dictionary.js';
 import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, tag as makeTag, Tags, type Tag } from '../dicom/tag.js';
 import { VR_TRAITS, type VR } from '../dicom/vr.js';
 import { cleanText, IdentifierSet } from './clean-text.js';
 import { NotADateError, shiftMultiValue } from './dates.js';
-import { safePrivateRule } from './private-kb.js';
+import { safePrivateRule, type PrivatePathStep } from './private-kb.js';
 import { DEIDENTIFICATION_METHOD_CODES, profileRuleFor, resolveAction, type DeidentificationMethod, type OptionName } from './profile.js';
 import { findRecipeRule, type Recipe, type RecipeContext, type RecipeRule } from './recipe.js';
 import { CLASS_UID_ATTRIBUTES, isSafeAttribute } from './safe-attributes.js';
@@ -64,6 +64,22 @@ const DEID_ATTRIBUTES = new Set<Tag>([
   Tags.LongitudinalTemporalInformationModified,
 ]);
 const OTHER_PATIENT_IDS = makeTag(0x0010, 0x1000);
+
+/**
+ * Free-text attributes that Table E.1-1 (2024b) does not list but that people type names
+ * into. The matching Clean option cleans them; otherwise they are removed, or, where their
+ * IOD requires a value (Type 1), replaced by a dummy so the object stays valid.
+ */
+export const UNLISTED_TEXT: ReadonlyMap<Tag, { readonly option: OptionName; readonly required: boolean }> = new Map([
+  [makeTag(0x0040, 0xa160), { option: 'cleanStructuredContent', required: false }], // Text Value (SR)
+  [makeTag(0x0062, 0x0005), { option: 'cleanDescriptors', required: true }], // Segment Label (SEG, Type 1)
+  [makeTag(0x0062, 0x0006), { option: 'cleanDescriptors', required: false }], // Segment Description
+  [makeTag(0x0070, 0x0080), { option: 'cleanDescriptors', required: true }], // Content Label (Type 1)
+  [makeTag(0x0070, 0x0081), { option: 'cleanDescriptors', required: false }], // Content Description
+  [makeTag(0x0028, 0x3003), { option: 'cleanDescriptors', required: false }], // LUT Explanation
+  [makeTag(0x0028, 0x1055), { option: 'cleanDescriptors', required: false }], // Window Center & Width Explanation
+] as const);
+const OVERLAY_DATA_ELEMENT = 0x3000;
 const ISSUER_OF_PATIENT_ID = makeTag(0x0010, 0x0021);
 
 /** Attributes whose values identify the patient or the encounter, gathered for text cleaning. */
@@ -81,6 +97,8 @@ interface Context {
   readonly identifiers: IdentifierSet;
   readonly actions: DeidAction[];
   readonly little: boolean;
+  /** Enclosing sequences of the element being transformed, for path-specific private rules. */
+  readonly sequencePath: PrivatePathStep[];
 }
 
 /** De-identifies one file. Pure: the input is not modified. */
@@ -105,6 +123,7 @@ export function deidentify(file: DicomFile, plan: DeidPlan, pseudo: Pseudonymize
     identifiers,
     actions: [],
     little: file.transferSyntax.littleEndian,
+    sequencePath: [],
   };
 
   const out = transformDataset(ds, '', rootSets, ctx, true);
@@ -139,7 +158,7 @@ function textValue(el: Element | undefined, sets: CharacterSets): string | undef
 function encodeValue(text: string, vr: VR, sets: CharacterSets): Uint8Array {
   const traits = VR_TRAITS[vr];
   if (traits.charsetAware) {
-    const bytes = encodeText(text, sets, vr);
+    const bytes = encodeTextLenient(text, sets, vr);
     if ((bytes.length & 1) === 0) return bytes;
     const padded = new Uint8Array(bytes.length + 1);
     padded.set(bytes);
@@ -147,6 +166,19 @@ function encodeValue(text: string, vr: VR, sets: CharacterSets): Uint8Array {
     return padded;
   }
   return encodeAscii(text, traits.pad);
+}
+
+/**
+ * Files without Specific Character Set often hold Latin-1 anyway (decoded as such); text
+ * cleaned out of such a value is written back the way it was read rather than failing the file.
+ */
+function encodeTextLenient(text: string, sets: CharacterSets, vr: VR): Uint8Array {
+  try {
+    return encodeText(text, sets, vr);
+  } catch (e) {
+    if (!(e instanceof UnrepresentableCharacterError) || sets.kind !== 'default' || /[^\u0000-\u00ff]/.test(text)) throw e;
+    return Uint8Array.from(text, (c) => c.charCodeAt(0));
+  }
 }
 
 function privateCreatorOf(ds: Dataset, t: Tag, sets: CharacterSets): string | undefined {
@@ -195,16 +227,36 @@ function transformDataset(ds: Dataset, prefix: string, inherited: CharacterSets,
     if (keptPrivateSlots.has(el.tag)) out.set(el.tag, el);
     else record(ctx, `${prefix}${formatTag(el.tag)}`, el.tag, 'removed', 'private:creator-unused');
   }
+  dropOrphanOverlays(ds, out, prefix, ctx);
   return out;
 }
 
-function transformItems(el: Element & { kind: 'sequence' }, path: string, sets: CharacterSets, ctx: Context): Element {
-  return {
-    kind: 'sequence',
-    tag: el.tag,
-    vr: el.vr,
-    items: el.items.map((item, i) => transformDataset(item, `${path}[${i}]`, sets, ctx, false)),
-  };
+/** An overlay plane whose bitmap was removed leaves only a description of nothing: drop the group. */
+function dropOrphanOverlays(input: Dataset, out: Map<Tag, Element>, prefix: string, ctx: Context): void {
+  for (let group = 0x6000; group <= 0x601e; group += 2) {
+    const data = makeTag(group, OVERLAY_DATA_ELEMENT);
+    if (!input.has(data) || out.has(data)) continue;
+    for (const t of [...out.keys()]) {
+      if (t >>> 16 !== group) continue;
+      out.delete(t);
+      record(ctx, `${prefix}${formatTag(t)}`, t, 'removed', 'overlay:data-removed');
+    }
+  }
+}
+
+function transformItems(el: Element & { kind: 'sequence' }, path: string, sets: CharacterSets, ctx: Context, privateCreator?: string): Element {
+  const g = el.tag >>> 16;
+  ctx.sequencePath.push(privateCreator !== undefined ? { group: g, creator: privateCreator, elementByte: el.tag & 0xff } : { group: g, element: el.tag & 0xffff });
+  try {
+    return {
+      kind: 'sequence',
+      tag: el.tag,
+      vr: el.vr,
+      items: el.items.map((item, i) => transformDataset(item, `${path}[${i}]`, sets, ctx, false)),
+    };
+  } finally {
+    ctx.sequencePath.pop();
+  }
 }
 
 function transformElement(ds: Dataset, el: Element, path: string, sets: CharacterSets, ctx: Context, top: boolean): Element | undefined {
@@ -232,6 +284,11 @@ function transformElement(ds: Dataset, el: Element, path: string, sets: Characte
     const resolved = resolveAction(rule, ctx.plan.options);
     return applyStandardAction(el, resolved.action, resolved.rule, path, sets, ctx);
   }
+  const unlisted = UNLISTED_TEXT.get(t);
+  if (unlisted) {
+    if (ctx.plan.options.has(unlisted.option)) return applyStandardAction(el, 'C', `${unlisted.option}:C`, path, sets, ctx);
+    return applyStandardAction(el, unlisted.required ? 'D' : 'X', unlisted.required ? 'unlisted-text:D' : 'unlisted-text:X', path, sets, ctx);
+  }
   if (!ctx.plan.allowList || isSafeAttribute(t)) {
     return keepElement(el, path, sets, ctx, ctx.plan.allowList ? 'safe-list' : 'not-in-profile');
   }
@@ -248,13 +305,13 @@ function transformPrivate(el: Element, path: string, creator: string | undefined
     record(ctx, path, el.tag, 'removed', 'private:no-creator');
     return undefined;
   }
-  const kb = safePrivateRule(el.tag >>> 16, creator, el.tag & 0xff);
+  const kb = safePrivateRule(el.tag >>> 16, creator, el.tag & 0xff, ctx.sequencePath);
   if (!kb || kb.disposition !== 'k') {
     record(ctx, path, el.tag, 'removed', kb ? 'private:kb-not-safe' : 'private:unknown');
     return undefined;
   }
   // A safe private sequence may still hold standard attributes: those go through the rules.
-  if (el.kind === 'sequence') return transformItems(el, path, sets, ctx);
+  if (el.kind === 'sequence') return transformItems(el, path, sets, ctx, creator);
   return el;
 }
 

@@ -14,7 +14,8 @@ import { DicomParseError } from '../dicom/errors.js';
 import { readDicom } from '../dicom/reader.js';
 import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, Tags, tag as makeTag, type Tag } from '../dicom/tag.js';
 import { VR_TRAITS } from '../dicom/vr.js';
-import { isSafePrivate } from '../deid/private-kb.js';
+import { isSafePrivate, type PrivatePathStep } from '../deid/private-kb.js';
+import { UNLISTED_TEXT } from '../deid/engine.js';
 import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, profileRuleFor, resolveAction, type OptionName } from '../deid/profile.js';
 import { EMPTY_RECIPE, findRecipeRule, type Recipe } from '../deid/recipe.js';
 import { CLASS_UID_ATTRIBUTES, isSafeAttribute } from '../deid/safe-attributes.js';
@@ -103,6 +104,7 @@ interface FileCheck {
   readonly modality: string;
   readonly sopClassUid: string;
   readonly findings: Finding[];
+  readonly sequencePath: PrivatePathStep[];
 }
 
 function charsetOf(ds: Dataset, inherited: CharacterSets): CharacterSets {
@@ -127,7 +129,10 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
   const creator = isPrivate(t) ? creatorOf(ds, t, sets) : undefined;
   const recipeRule = findRecipeRule(c.recipe, t, creator, { modality: c.modality, sopClassUid: c.sopClassUid });
   const descend = () => {
-    if (el.kind === 'sequence') el.items.forEach((item, i) => checkDataset(item, `${path}[${i}]`, sets, c, false));
+    if (el.kind !== 'sequence') return;
+    c.sequencePath.push(creator !== undefined ? { group: t >>> 16, creator, elementByte: t & 0xff } : { group: t >>> 16, element: t & 0xffff });
+    el.items.forEach((item, i) => checkDataset(item, `${path}[${i}]`, sets, c, false));
+    c.sequencePath.pop();
   };
   if (recipeRule) {
     if (recipeRule.action === 'keep') descend();
@@ -139,7 +144,7 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
   if (isPrivateCreator(t)) return;
   if (isPrivate(t)) {
     if (!c.options.has('retainSafePrivate')) return add('element-not-allowed', `${name}: private elements are removed without Retain Safe Private`);
-    if (!creator || !isSafePrivate(t >>> 16, creator, t & 0xff)) return add('element-not-allowed', `${name}: private signature not marked safe in the knowledge base`);
+    if (!creator || !isSafePrivate(t >>> 16, creator, t & 0xff, c.sequencePath)) return add('element-not-allowed', `${name}: private signature not marked safe in the knowledge base`);
     return descend();
   }
   const rule = profileRuleFor(t);
@@ -149,6 +154,11 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
     if (action === 'X') return add('element-not-allowed', `${name}: must be removed (${ruleName})`);
     if (action === 'Z' && !isEmpty(el)) return add('element-not-empty', `${name}: must be empty (${ruleName})`);
     return descend();
+  }
+  const unlisted = UNLISTED_TEXT.get(t);
+  if (unlisted) {
+    if (!c.options.has(unlisted.option) && !unlisted.required) return add('element-not-allowed', `${name}: free text removed without ${unlisted.option}`);
+    return;
   }
   if (c.allowList && !isSafeAttribute(t)) return add('element-not-allowed', `${name}: neither in the profile nor on the safe list`);
   descend();
@@ -202,6 +212,7 @@ export function checkFile(file: DicomFile, name: string, options: { allowList: b
     modality: asciiValue(ds.get(Tags.Modality)) ?? '',
     sopClassUid: asciiValue(ds.get(Tags.SOPClassUID)) ?? '',
     findings,
+    sequencePath: [],
   };
   for (const el of file.meta.values()) checkUids(el, formatTag(el.tag), c);
   checkDataset(ds, '', parseSpecificCharacterSet(undefined), c, true);
