@@ -20,7 +20,7 @@ import {
   type TransferSyntax,
 } from './dataset.js';
 import { isPrivate, isPrivateCreator, tag as makeTag, Tags, type Tag } from './tag.js';
-import { isVR, VR_TRAITS, type VR } from './vr.js';
+import { vrFromBytes, VR_TRAITS, type VR } from './vr.js';
 
 const UNDEFINED_LENGTH = 0xffffffff;
 const MAX_DEPTH = 64;
@@ -36,16 +36,9 @@ function cursor(buf: Uint8Array, little: boolean, explicit: boolean): Cursor {
   return { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), little, explicit };
 }
 
-function isUpper(b: number | undefined): boolean {
-  return b !== undefined && b >= 0x41 && b <= 0x5a;
-}
-
 function vrAt(buf: Uint8Array, pos: number): VR | undefined {
-  const a = buf[pos];
-  const b = buf[pos + 1];
-  if (!isUpper(a) || !isUpper(b)) return undefined;
-  const s = String.fromCharCode(a!, b!);
-  return isVR(s) ? s : undefined;
+  if (pos + 1 >= buf.length) return undefined;
+  return vrFromBytes(buf[pos]!, buf[pos + 1]!);
 }
 
 export interface ReadOptions {

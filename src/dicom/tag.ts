@@ -48,9 +48,17 @@ export function privateCreatorSlotOf(t: Tag): Tag | undefined {
   return tag(groupOf(t), e >>> 8);
 }
 
+/** Formatted tags recur in every file's action list; the set of distinct tags is small. */
+const formatted = new Map<Tag, string>();
+
 export function formatTag(t: Tag): string {
-  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  return `(${hex(groupOf(t))},${hex(elementOf(t))})`;
+  let s = formatted.get(t);
+  if (s === undefined) {
+    const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+    s = `(${hex(groupOf(t))},${hex(elementOf(t))})`;
+    if (formatted.size < 50_000) formatted.set(t, s);
+  }
+  return s;
 }
 
 /** Compact hex form "GGGGEEEE", used as a key in generated tables. */

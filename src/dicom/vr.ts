@@ -5,8 +5,23 @@ export const VRS = [
 ] as const;
 export type VR = (typeof VRS)[number];
 
+const VR_SET: ReadonlySet<string> = new Set(VRS);
+
 export function isVR(s: string): s is VR {
-  return (VRS as readonly string[]).includes(s);
+  return VR_SET.has(s);
+}
+
+/** VR by its two ASCII letters ((a - 65) * 26 + (b - 65)), for parsing without building strings. */
+const VR_BY_CODE: readonly (VR | undefined)[] = (() => {
+  const table: (VR | undefined)[] = new Array(26 * 26).fill(undefined);
+  for (const vr of VRS) table[(vr.charCodeAt(0) - 65) * 26 + (vr.charCodeAt(1) - 65)] = vr;
+  return table;
+})();
+
+/** The VR spelled by two bytes, or undefined if they spell none. */
+export function vrFromBytes(a: number, b: number): VR | undefined {
+  if (a < 65 || a > 90 || b < 65 || b > 90) return undefined;
+  return VR_BY_CODE[(a - 65) * 26 + (b - 65)];
 }
 
 interface VRTraits {

@@ -12,36 +12,36 @@ const UNDEFINED_LENGTH = 0xffffffff;
 /** Values at most this long are copied into the header buffer; longer ones are passed by reference. */
 const INLINE_LIMIT = 256;
 
-/** Collects output as a list of chunks: a growing scratch buffer for headers, slices for large values. */
+/**
+ * Collects output as a list of chunks: headers and small values go into a scratch buffer,
+ * large values are passed by reference. A flush hands out the filled part of the scratch and
+ * keeps writing after it, so a file costs one or two small allocations, not one per value.
+ */
 class ChunkSink {
   readonly chunks: Uint8Array[] = [];
-  private scratch = new Uint8Array(16 * 1024);
-  private view = new DataView(this.scratch.buffer);
+  private scratch: Uint8Array;
+  private view: DataView;
+  private start = 0;
   private used = 0;
-  private flushedBytes = 0;
 
-  constructor(private readonly little: boolean) {}
-
-  get length(): number {
-    return this.flushedBytes + this.used;
+  constructor(private readonly little: boolean, initialSize = 4096) {
+    this.scratch = new Uint8Array(initialSize);
+    this.view = new DataView(this.scratch.buffer);
   }
 
   private ensure(n: number): void {
     if (this.used + n <= this.scratch.length) return;
     this.flush();
-    if (n > this.scratch.length) {
-      this.scratch = new Uint8Array(n);
-      this.view = new DataView(this.scratch.buffer);
-    }
+    this.scratch = new Uint8Array(Math.max(4096, n));
+    this.view = new DataView(this.scratch.buffer);
+    this.start = 0;
+    this.used = 0;
   }
 
   private flush(): void {
-    if (this.used === 0) return;
-    this.chunks.push(this.scratch.subarray(0, this.used));
-    this.flushedBytes += this.used;
-    this.scratch = new Uint8Array(this.scratch.length);
-    this.view = new DataView(this.scratch.buffer);
-    this.used = 0;
+    if (this.used === this.start) return;
+    this.chunks.push(this.scratch.subarray(this.start, this.used));
+    this.start = this.used;
   }
 
   u16(v: number): void {
@@ -69,7 +69,6 @@ class ChunkSink {
     } else {
       this.flush();
       this.chunks.push(b);
-      this.flushedBytes += b.length;
     }
   }
 
@@ -156,8 +155,8 @@ export function encodeDicom(input: WriteInput): Uint8Array[] {
     input.transferSyntax ??
     transferSyntaxOf(tsEl && tsEl.kind === 'value' ? new TextDecoder().decode(tsEl.bytes).replace(/[\0 ]+$/, '') : TRANSFER_SYNTAX.ExplicitVRLittleEndian);
 
-  const metaSink = new ChunkSink(true);
-  const metaBody = new ChunkSink(true);
+  const metaSink = new ChunkSink(true, 256);
+  const metaBody = new ChunkSink(true, 512);
   writeDataset(metaBody, withoutGroupLength(input.meta), true);
   const metaChunks = metaBody.finish();
   const metaLength = metaChunks.reduce((n, c) => n + c.length, 0);
