@@ -6,6 +6,7 @@
  * ```yaml
  * rules:
  *   - keyword: StudyDescription        # or tag: "(0008,1030)", or private: {group: "0019", creator: "GEMS_ACQU_01", element: "1E"}
+ *                                      # (without element: the creator's whole block)
  *     action: keep                     # keep | remove | empty | replace | pseudonymize | shift
  *   - tag: "(0010,1010)"
  *     action: replace
@@ -22,7 +23,8 @@ export type RecipeAction = (typeof RECIPE_ACTIONS)[number];
 
 export type RecipeTarget =
   | { readonly kind: 'tag'; readonly tag: Tag }
-  | { readonly kind: 'private'; readonly group: number; readonly creator: string; readonly elementByte: number };
+  /** A private element, or with no element byte, every element of the creator's block. */
+  | { readonly kind: 'private'; readonly group: number; readonly creator: string; readonly elementByte?: number };
 
 export interface RecipeRule {
   readonly target: RecipeTarget;
@@ -112,9 +114,13 @@ function parseRule(node: Node, file: string, lineOf: (n: Node | null | undefined
     const group = typeof p.group === 'string' && /^[0-9A-Fa-f]{4}$/.test(p.group) ? parseInt(p.group, 16) : NaN;
     if (!(group & 1) || group <= 8) fail(`private group must be an odd group in hex, like "0019", got ${JSON.stringify(p.group)}`, at);
     if (typeof p.creator !== 'string' || p.creator.trim() === '') fail('private creator must be a non-empty string', at);
-    const el = typeof p.element === 'string' && /^[0-9A-Fa-f]{2}$/.test(p.element) ? parseInt(p.element, 16) : NaN;
-    if (Number.isNaN(el)) fail(`private element must be the low byte in hex, like "1E", got ${JSON.stringify(p.element)}`, at);
-    target = { kind: 'private', group, creator: (p.creator as string).trim(), elementByte: el };
+    for (const k of Object.keys(p)) if (k !== 'group' && k !== 'creator' && k !== 'element') fail(`unknown key "${k}" in private (expected group, creator, element)`, at);
+    let el: number | undefined;
+    if (p.element !== undefined) {
+      el = typeof p.element === 'string' && /^[0-9A-Fa-f]{2}$/.test(p.element) ? parseInt(p.element, 16) : NaN;
+      if (Number.isNaN(el)) fail(`private element must be the low byte in hex, like "1E", got ${JSON.stringify(p.element)}`, at);
+    }
+    target = { kind: 'private', group, creator: (p.creator as string).trim(), ...(el !== undefined ? { elementByte: el } : {}) };
   }
 
   const action = js.action;
@@ -159,7 +165,8 @@ export function findRecipeRule(
       if (r.target.tag !== t) continue;
     } else {
       if (privateCreator === undefined) continue;
-      if ((t >>> 16) !== r.target.group || (t & 0xff) !== r.target.elementByte) continue;
+      if ((t >>> 16) !== r.target.group) continue;
+      if (r.target.elementByte !== undefined && (t & 0xff) !== r.target.elementByte) continue;
       if (privateCreator.trim().toUpperCase() !== r.target.creator.toUpperCase()) continue;
     }
     if (r.when?.modality && !r.when.modality.includes(ctx.modality)) continue;

@@ -42,6 +42,8 @@ export interface IndexEntry {
   readonly accessionNumber: string;
   readonly seriesNumber: string;
   readonly instanceNumber: string;
+  /** Where the file was written, relative to the output folder (as in the outcome). */
+  readonly output: string;
 }
 
 export function tallyActions(actions: readonly DeidAction[]): Tally {
@@ -109,6 +111,7 @@ export async function processFile(rel: string, settings: JobSettings, m: Materia
       accessionNumber: asciiValue(ds.get(Tags.AccessionNumber)) ?? '',
       seriesNumber: asciiValue(ds.get(Tags.SeriesNumber)) ?? '',
       instanceNumber: asciiValue(ds.get(Tags.InstanceNumber)) ?? '',
+      output,
     };
     const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index };
     if (settings.dryRun) return { ...done, resumed: false };

@@ -1,0 +1,26 @@
+/**
+ * radanon's library: the one public surface. The command line and any service are thin faces
+ * over these functions.
+ */
+export { readDicom, type ReadOptions } from './dicom/reader.js';
+export { encodeDicom, encodeDicomToBuffer, type WriteInput } from './dicom/writer.js';
+export { DicomParseError, NotDicomError } from './dicom/errors.js';
+export { tag, parseTag, formatTag, Tags, type Tag } from './dicom/tag.js';
+export type { VR } from './dicom/vr.js';
+export type { Dataset, DicomFile, Element, ValueElement, SequenceElement, EncapsulatedElement, TransferSyntax } from './dicom/dataset.js';
+export { parseSpecificCharacterSet, decodeText, encodeText, type CharacterSets } from './dicom/charset.js';
+export { keywordOf, tagOfKeyword, lookupEntry } from './dicom/dictionary.js';
+
+export { deidentify, type DeidPlan, type DeidResult, type DeidAction, type ActionKind } from './deid/engine.js';
+export { Pseudonymizer, ProjectSecret, type PseudonymSettings } from './deid/pseudonyms.js';
+export { PRESETS, resolveOptions, loadRecipe, parseLookupTable, loadLookupTable, parseDayRange, type PresetName } from './deid/plan.js';
+export { parseRecipe, RecipeError, EMPTY_RECIPE, type Recipe, type RecipeRule } from './deid/recipe.js';
+export { PROFILE_EDITION } from './deid/profile.generated.js';
+export { OPTION_NAMES, DEIDENTIFICATION_METHOD_CODES, profileRuleFor, resolveAction, type OptionName } from './deid/profile.js';
+export { shiftDate, shiftDateTime, shiftMultiValue, NotADateError } from './deid/dates.js';
+
+export { runDeid, UsageError, type RunOptions, type Progress } from './pipeline/run.js';
+export { summarize, type RunReport } from './pipeline/report.js';
+export type { JobSettings } from './pipeline/settings.js';
+
+export { verifyFolder, checkFile, summarizeVerify, type VerifyReport, type VerifyOptions, type Finding, type FindingKind } from './qa/verify.js';
