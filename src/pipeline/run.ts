@@ -146,7 +146,11 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
   if (journal) await new Promise<void>((r, j) => journal.end((e?: Error | null) => (e ? j(e) : r())));
 
   let dicomdir: string | undefined;
-  if (options.dicomdir && !options.dryRun) dicomdir = await writeDicomdir(outputDir, index);
+  if (options.dicomdir && !options.dryRun) {
+    const written = await writeDicomdir(outputDir, index);
+    dicomdir = written.path;
+    for (const e of written.excluded) report.notes.push({ file: e.output, note: `not in the DICOMDIR: ${e.reason}` });
+  }
 
   const finished = new Date();
   const result: RunReport = {
