@@ -71,12 +71,13 @@ const OTHER_PATIENT_IDS = makeTag(0x0010, 0x1000);
  * IOD requires a value (Type 1), replaced by a dummy so the object stays valid.
  */
 export const UNLISTED_TEXT: ReadonlyMap<Tag, { readonly option: OptionName; readonly required: boolean }> = new Map([
-  [makeTag(0x0040, 0xa160), { option: 'cleanStructuredContent', required: false }], // Text Value (SR)
+  [makeTag(0x0040, 0xa160), { option: 'cleanStructuredContent', required: true }], // Text Value (SR, Type 1C in TEXT items)
   [makeTag(0x0062, 0x0005), { option: 'cleanDescriptors', required: true }], // Segment Label (SEG, Type 1)
   [makeTag(0x0062, 0x0006), { option: 'cleanDescriptors', required: false }], // Segment Description
   [makeTag(0x0070, 0x0080), { option: 'cleanDescriptors', required: true }], // Content Label (Type 1)
   [makeTag(0x0070, 0x0081), { option: 'cleanDescriptors', required: false }], // Content Description
   [makeTag(0x0028, 0x3003), { option: 'cleanDescriptors', required: false }], // LUT Explanation
+  [makeTag(0x0040, 0x9210), { option: 'cleanDescriptors', required: true }], // LUT Label (Real World Value Mapping, Type 1)
   [makeTag(0x0028, 0x1055), { option: 'cleanDescriptors', required: false }], // Window Center & Width Explanation
 ] as const);
 const OVERLAY_DATA_ELEMENT = 0x3000;
@@ -324,8 +325,27 @@ function keepElement(el: Element, path: string, sets: CharacterSets, ctx: Contex
   return el;
 }
 
+/**
+ * Sequences with compound codes that are Type 2 (in all IODs, or in those of the listed
+ * modalities): emptied, not removed, so the object stays valid.
+ */
+const TYPE2_SEQUENCES: ReadonlyMap<Tag, readonly string[] | 'all'> = new Map<Tag, readonly string[] | 'all'>([
+  [makeTag(0x0040, 0x0555), 'all'], // Acquisition Context Sequence
+  [makeTag(0x0008, 0x1111), ['SR']], // Referenced Performed Procedure Step Sequence (SR Document Series)
+]);
+
+function isType2Sequence(t: Tag, modality: string): boolean {
+  const where = TYPE2_SEQUENCES.get(t);
+  return where === 'all' || (where !== undefined && where.includes(modality));
+}
+
 function applyStandardAction(el: Element, action: string, rule: string, path: string, sets: CharacterSets, ctx: Context): Element | undefined {
   const t = el.tag;
+  // A compound code offering X, on a sequence: nothing can stand in for the items (no dummy
+  // sequence exists), and an empty Type 3 sequence is itself flagged by validators.
+  if (el.kind === 'sequence' && /\bX\//.test(rule) && (action === 'Z' || action === 'D')) {
+    action = isType2Sequence(t, ctx.recipeCtx.modality) ? 'Z' : 'X';
+  }
   switch (action) {
     case 'X':
       record(ctx, path, t, 'removed', rule);
@@ -365,6 +385,12 @@ const DUMMY: Partial<Record<VR, string>> = {
 };
 
 function dummy(el: Element, rule: string, path: string, sets: CharacterSets, ctx: Context): Element | undefined {
+  if (el.kind === 'sequence') {
+    // A sequence's dummy is its own items with every identifying leaf replaced by the rules:
+    // the structure (e.g. an SR content tree, Type 1C) stays valid, the identities go.
+    record(ctx, path, el.tag, 'dummy', rule);
+    return transformItems(el, path, sets, ctx);
+  }
   if (el.kind !== 'value') {
     record(ctx, path, el.tag, 'emptied', rule);
     return emptied(el);
@@ -413,7 +439,8 @@ function cleanTextElement(el: ValueElement, rule: string, path: string, sets: Ch
   const { text: cleaned, removed } = cleanText(text, ctx.identifiers);
   if (removed === 0) return el;
   record(ctx, path, el.tag, 'cleaned', rule);
-  return replaceText(el, cleaned, sets);
+  // Nothing left (a label that was only an ID): a dummy keeps a required value present.
+  return replaceText(el, cleaned === '' ? (DUMMY[el.vr] ?? '') : cleaned, sets);
 }
 
 function shiftDates(el: ValueElement, rule: string, path: string, ctx: Context): Element | undefined {

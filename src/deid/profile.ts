@@ -122,14 +122,14 @@ export function profileRuleFor(t: Tag): ProfileRule | undefined {
 
 /**
  * Compound codes are chosen by the attribute's Type in the IOD, which is not tracked here, so
- * they resolve to the choice that keeps the element present: Z (element kept with an empty
- * value, valid for Type 2 and 3) for X/Z, X/Z/D and Z/D; D (a dummy value, valid even for
- * Type 1) for X/D; U (UIDs inside the sequence replaced) for X/Z/U*. PS3.15 allows Z to be a
- * non-empty dummy, so a caller that knows an attribute is Type 1 may still write one.
+ * they resolve to the choice that is valid whatever the Type: D (a dummy value, valid even for
+ * Type 1, e.g. Device Serial Number in the Enhanced General Equipment module) wherever the code
+ * offers it (X/D, Z/D, X/Z/D); Z (empty, valid for Type 2 and 3) for X/Z; U (UIDs inside the
+ * sequence replaced) for X/Z/U*. The engine refines this for sequences, where no dummy exists.
  */
 const COMPOUND: Readonly<Record<Action, SimpleAction>> = {
   D: 'D', Z: 'Z', X: 'X', K: 'K', C: 'C', U: 'U',
-  'Z/D': 'Z', 'X/Z': 'Z', 'X/D': 'D', 'X/Z/D': 'Z', 'X/Z/U*': 'U',
+  'Z/D': 'D', 'X/Z': 'Z', 'X/D': 'D', 'X/Z/D': 'D', 'X/Z/U*': 'U',
 };
 
 export interface ResolvedAction {

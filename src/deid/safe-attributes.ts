@@ -283,6 +283,8 @@ const LUTS: readonly SafeAttribute[] = [
   ['00409212', 'RealWorldValueLUTData'],
   ['00409220', 'QuantityDefinitionSequence'],
   ['004008EA', 'MeasurementUnitsCodeSequence'],
+  // Parametric Map Frame Type (C.8.32.3.1), Type 1: the frame type flags of a parametric map.
+  ['00409092', 'ParametricMapFrameTypeSequence'],
 ];
 
 /**
@@ -1256,6 +1258,8 @@ const STRUCTURED_REPORT: readonly SafeAttribute[] = [
   ['0040A496', 'PreliminaryFlag'],
   ['0040A375', 'CurrentRequestedProcedureEvidenceSequence'],
   ['0040A385', 'PertinentOtherEvidenceSequence'],
+  // SR Document General (C.17.2), Type 2: coded procedure, no free text.
+  ['0040A372', 'PerformedProcedureCodeSequence'],
 ];
 
 /**

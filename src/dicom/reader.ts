@@ -70,6 +70,12 @@ export function readDicom(input: Uint8Array, options: ReadOptions = {}): DicomFi
     const c = explicitMeta ? metaView : cursor(input, true, false);
     pos = parseElements(c, pos, input.length, meta, 0, undefined, (g) => g !== 0x0002);
   } else if (!preamble && !looksLikeDataset(input, pos)) {
+    const misplaced = findElementHeader(input);
+    if (misplaced > 0) {
+      // Not "not DICOM": such a file holds a dataset and likely a patient's data; it must be
+      // listed as failed (and quarantined) rather than skipped.
+      throw new DicomParseError(`malformed: no preamble and no element at byte 0, but a DICOM element header at byte ${misplaced}`);
+    }
     throw new NotDicomError();
   }
 
@@ -114,6 +120,15 @@ function looksLikeDataset(buf: Uint8Array, pos: number): boolean {
   const le = v.getUint16(pos, true);
   const be = v.getUint16(pos, false);
   return (le >= 0x0002 && le <= 0x0010) || (be >= 0x0002 && be <= 0x0010) || le === 0x0000;
+}
+
+/** The first explicit-VR group 0002/0008 element header within the first bytes, or -1. */
+function findElementHeader(buf: Uint8Array): number {
+  const limit = Math.min(buf.length - 6, 256);
+  for (let i = 1; i < limit; i++) {
+    if ((buf[i] === 0x08 || buf[i] === 0x02) && buf[i + 1] === 0x00 && vrAt(buf, i + 4) !== undefined) return i;
+  }
+  return -1;
 }
 
 /** For files without a stated transfer syntax: explicit VR if a VR follows the first tag; byte order from the group. */

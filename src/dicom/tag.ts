@@ -29,16 +29,19 @@ export function elementOf(t: Tag): number {
   return t & 0xffff;
 }
 
-/** Odd groups (other than 0001, 0003, 0005, 0007, FFFF) hold private elements. */
+/**
+ * Odd groups hold private elements. 0001, 0003, 0005 and 0007 may not be used at all, so
+ * they count as private too: with no creator, whatever stands there is removed.
+ */
 export function isPrivate(t: Tag): boolean {
   const g = groupOf(t);
-  return (g & 1) === 1 && g > 0x0008 && g !== 0xffff;
+  return (g & 1) === 1 && g !== 0xffff;
 }
 
 /** (gggg,0010)-(gggg,00FF) reserve a block of private elements for a creator. */
 export function isPrivateCreator(t: Tag): boolean {
   const e = elementOf(t);
-  return isPrivate(t) && e >= 0x0010 && e <= 0x00ff;
+  return isPrivate(t) && groupOf(t) > 0x0008 && e >= 0x0010 && e <= 0x00ff;
 }
 
 /** The private creator slot (gggg,00xx) that owns a private data element (gggg,xxyy). */

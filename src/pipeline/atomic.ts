@@ -4,10 +4,14 @@
  * output path without any coordination between worker threads.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, link, unlink, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, link, unlink, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 
-export type ClaimResult = 'written' | 'identical' | 'conflict';
+export type ClaimResult =
+  | { readonly kind: 'written' }
+  /** The same bytes were already there; `mtimeMs` tells an earlier run's file from this run's. */
+  | { readonly kind: 'identical'; readonly mtimeMs: number }
+  | { readonly kind: 'conflict' };
 
 async function writeTemp(path: string, chunks: readonly Uint8Array[]): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
@@ -29,11 +33,12 @@ export async function writeExclusive(path: string, chunks: readonly Uint8Array[]
   const tmp = await writeTemp(path, chunks);
   try {
     await link(tmp, path);
-    return 'written';
+    return { kind: 'written' };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const existing = await readFile(path);
-    return equalsChunks(existing, chunks) ? 'identical' : 'conflict';
+    if (!equalsChunks(existing, chunks)) return { kind: 'conflict' };
+    return { kind: 'identical', mtimeMs: (await stat(path)).mtimeMs };
   } finally {
     await unlink(tmp).catch(() => undefined);
   }

@@ -25,7 +25,8 @@ export type FileOutcome =
   | { readonly status: 'done'; readonly input: string; readonly output: string; readonly bytesIn: number; readonly bytesOut: number; readonly tally: Tally; readonly resumed: boolean; readonly notes: readonly string[]; readonly index: IndexEntry }
   | { readonly status: 'skipped'; readonly input: string; readonly reason: string }
   | { readonly status: 'failed'; readonly input: string; readonly reason: string; readonly quarantined: boolean }
-  | { readonly status: 'duplicate'; readonly input: string; readonly output: string; readonly reason: string };
+  /** Another input of this run is the same SOP instance: identical output (nothing lost) or a conflict (not written). */
+  | { readonly status: 'duplicate'; readonly input: string; readonly output: string; readonly identical: boolean; readonly reason: string };
 
 /** What a DICOMDIR needs to know about an output file (pseudonymous values only). */
 export interface IndexEntry {
@@ -116,10 +117,13 @@ export async function processFile(rel: string, settings: JobSettings, m: Materia
     const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index };
     if (settings.dryRun) return { ...done, resumed: false };
     const claim = await writeExclusive(join(settings.outputDir, output), chunks);
-    if (claim === 'conflict') {
-      return { status: 'duplicate', input: rel, output, reason: 'another input file has the same SOP Instance UID with different content; not written' };
+    if (claim.kind === 'conflict') {
+      return { status: 'duplicate', input: rel, output, identical: false, reason: 'another input file has the same SOP Instance UID with different content; not written' };
     }
-    return { ...done, resumed: claim === 'identical' };
+    if (claim.kind === 'identical' && claim.mtimeMs >= settings.runStartedAt) {
+      return { status: 'duplicate', input: rel, output, identical: true, reason: 'the same SOP instance as another input file of this run; identical output written once' };
+    }
+    return { ...done, resumed: claim.kind === 'identical' };
   } catch (e) {
     if (e instanceof NotDicomError) return { status: 'skipped', input: rel, reason: e.message };
     const reason = e instanceof DicomParseError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;

@@ -18,26 +18,32 @@ export interface RunReport {
     /** A keyed fingerprint of the project secret, to tell runs made with different keys apart. */
     readonly keyId: string;
   };
-  readonly counts: Record<FileStatus, number> & { readonly total: number; readonly resumed: number; readonly quarantined: number };
+  readonly counts: Record<FileStatus, number> & {
+    readonly total: number;
+    readonly resumed: number;
+    readonly quarantined: number;
+    /** Duplicates whose content differed from the file already written: not written, to be looked at. */
+    readonly conflicts: number;
+  };
   readonly bytes: { readonly in: number; readonly out: number };
   readonly byAction: Record<string, number>;
   readonly byRule: Record<string, number>;
   /** Inputs are named relative to the input folder, which is the curator's own. */
   readonly failures: readonly { readonly file: string; readonly reason: string; readonly quarantined: boolean }[];
   readonly skipped: readonly { readonly file: string; readonly reason: string }[];
-  readonly duplicates: readonly { readonly file: string; readonly output: string; readonly reason: string }[];
+  readonly duplicates: readonly { readonly file: string; readonly output: string; readonly identical: boolean; readonly reason: string }[];
   readonly notes: readonly { readonly file: string; readonly note: string }[];
   readonly dicomdir?: string;
 }
 
 export class ReportBuilder {
-  readonly counts = { done: 0, skipped: 0, failed: 0, duplicate: 0, total: 0, resumed: 0, quarantined: 0 };
+  readonly counts = { done: 0, skipped: 0, failed: 0, duplicate: 0, total: 0, resumed: 0, quarantined: 0, conflicts: 0 };
   readonly bytes = { in: 0, out: 0 };
   readonly byAction: Record<string, number> = {};
   readonly byRule: Record<string, number> = {};
   readonly failures: { file: string; reason: string; quarantined: boolean }[] = [];
   readonly skipped: { file: string; reason: string }[] = [];
-  readonly duplicates: { file: string; output: string; reason: string }[] = [];
+  readonly duplicates: { file: string; output: string; identical: boolean; reason: string }[] = [];
   readonly notes: { file: string; note: string }[] = [];
 
   add(o: FileOutcome): void {
@@ -60,7 +66,8 @@ export class ReportBuilder {
         this.skipped.push({ file: o.input, reason: o.reason });
         break;
       case 'duplicate':
-        this.duplicates.push({ file: o.input, output: o.output, reason: o.reason });
+        if (!o.identical) this.counts.conflicts++;
+        this.duplicates.push({ file: o.input, output: o.output, identical: o.identical, reason: o.reason });
         break;
     }
   }
@@ -75,7 +82,7 @@ export function summarize(r: RunReport): string {
   const lines: string[] = [];
   const c = r.counts;
   lines.push(`radanon deid${r.dryRun ? ' (dry run: nothing written)' : ''}: ${c.total} files in ${r.seconds.toFixed(1)} s`);
-  lines.push(`  de-identified ${c.done}${c.resumed ? ` (${c.resumed} already done by an earlier run)` : ''}, failed ${c.failed}${c.quarantined ? ` (${c.quarantined} quarantined)` : ''}, skipped ${c.skipped}, duplicates ${c.duplicate}`);
+  lines.push(`  de-identified ${c.done}${c.resumed ? ` (${c.resumed} already done by an earlier run)` : ''}, failed ${c.failed}${c.quarantined ? ` (${c.quarantined} quarantined)` : ''}, skipped ${c.skipped}, duplicates ${c.duplicate}${c.conflicts ? ` (${c.conflicts} with conflicting content)` : ''}`);
   lines.push(`  profile: ${r.settings.profile}${r.settings.options.length ? ' + ' + r.settings.options.join(', ') : ''}; allow-list ${r.settings.allowList ? 'on' : 'off'}; key ${r.settings.keyId}`);
   const actions = Object.entries(r.byAction).sort((a, b) => b[1] - a[1]);
   if (actions.length) lines.push(`  actions: ${actions.map(([k, v]) => `${k} ${v}`).join(', ')}`);

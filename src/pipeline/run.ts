@@ -22,7 +22,7 @@ export interface Progress {
   readonly failed: number;
 }
 
-export interface RunOptions extends Omit<JobSettings, 'inputDir' | 'outputDir' | 'quarantineDir' | 'layout'> {
+export interface RunOptions extends Omit<JobSettings, 'inputDir' | 'outputDir' | 'quarantineDir' | 'layout' | 'runStartedAt'> {
   readonly inputDir: string;
   readonly outputDir: string;
   /** Folder for the journal and the report; defaults to "<output-dir>.run" beside the output. */
@@ -91,6 +91,8 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     inputDir,
     outputDir,
     dryRun: options.dryRun,
+    // Filesystem timestamps are coarser than the clock on some systems: a little margin.
+    runStartedAt: started.getTime() - 5,
     layout: options.dicomdir ? 'media' : 'tree',
     plan: options.plan,
     pseudonyms: options.pseudonyms,

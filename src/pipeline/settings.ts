@@ -11,6 +11,8 @@ export interface JobSettings {
   readonly inputDir: string;
   readonly outputDir: string;
   readonly dryRun: boolean;
+  /** When the run started (ms since the epoch): an identical output written since then is a duplicate, not a resumed file. */
+  readonly runStartedAt: number;
   /**
    * 'tree': <research ID>/<study UID>/<series UID>/<instance UID>.dcm.
    * 'media': DICOM/<8>/<8>/<8>/<8>, names of at most 8 characters as PS3.10 and PS3.11 require

@@ -87,9 +87,9 @@ describe('resolveAction', () => {
   it('lets an enabled option override the basic action', () => {
     const station = ruleFor(0x0008, 0x1010);
     expect(station.basic).toBe('X/Z/D');
-    expect(resolveAction(station, none)).toEqual({ action: 'Z', rule: 'basic:X/Z/D' });
+    expect(resolveAction(station, none)).toEqual({ action: 'D', rule: 'basic:X/Z/D' });
     expect(resolveAction(station, options('retainDeviceIdentity'))).toEqual({ action: 'K', rule: 'retainDeviceIdentity:K' });
-    expect(resolveAction(station, options('retainUIDs'))).toEqual({ action: 'Z', rule: 'basic:X/Z/D' });
+    expect(resolveAction(station, options('retainUIDs'))).toEqual({ action: 'D', rule: 'basic:X/Z/D' });
 
     const studyDate = profileRuleFor(Tags.StudyDate)!;
     expect(resolveAction(studyDate, none).action).toBe('Z');
@@ -111,10 +111,10 @@ describe('resolveAction', () => {
     });
   });
 
-  it('resolves compound basic actions conservatively', () => {
+  it('resolves compound basic actions to the choice valid for any Type', () => {
     expect(resolveAction(ruleFor(0x0008, 0x0022), none)).toEqual({ action: 'Z', rule: 'basic:X/Z' });
     expect(resolveAction(ruleFor(0x0008, 0x0021), none)).toEqual({ action: 'D', rule: 'basic:X/D' });
-    expect(resolveAction(ruleFor(0x0010, 0x0020), none)).toEqual({ action: 'Z', rule: 'basic:Z/D' });
+    expect(resolveAction(ruleFor(0x0010, 0x0020), none)).toEqual({ action: 'D', rule: 'basic:Z/D' });
     expect(resolveAction(ruleFor(0x0008, 0x1140), none)).toEqual({ action: 'U', rule: 'basic:X/Z/U*' });
   });
 

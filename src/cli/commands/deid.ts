@@ -62,7 +62,7 @@ export function deidCommand(): Command {
       }).finally(progress.stop);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarize(report));
       // A duplicate SOP Instance UID with other content was not written: the curator must look.
-      process.exitCode = report.counts.failed > 0 || report.counts.duplicate > 0 ? 1 : 0;
+      process.exitCode = report.counts.failed > 0 || report.counts.conflicts > 0 ? 1 : 0;
     });
   return cmd;
 }
