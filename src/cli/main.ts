@@ -2,13 +2,13 @@
 /** The `radanon` command: a thin face over the library. */
 import { Command, CommanderError } from 'commander';
 import { RecipeError } from '../deid/recipe.js';
-import { LookupTableError } from '../deid/plan.js';
+import { LookupTableError, SettingsError } from '../deid/plan.js';
 import { UsageError } from '../pipeline/run.js';
 import { VERSION } from '../version.js';
 import { deidCommand } from './commands/deid.js';
 import { verifyCommand } from './commands/verify.js';
 
-/** Exit status 2: the command was wrong, nothing was processed. */
+/** Exit status 2: the command or its settings were wrong, nothing was processed. */
 const USAGE = 2;
 
 const program = new Command('radanon')
@@ -24,11 +24,13 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : USAGE;
-  } else if (e instanceof UsageError || e instanceof RecipeError || e instanceof LookupTableError) {
+  } else if (e instanceof UsageError || e instanceof RecipeError || e instanceof LookupTableError || e instanceof SettingsError) {
     process.stderr.write(`radanon: ${e.message}\n`);
     process.exitCode = USAGE;
   } else {
-    process.stderr.write(`radanon: ${(e as Error).message}\n`);
-    process.exitCode = USAGE;
+    // The run started and could not finish (a full disk, a vanished folder): not every file
+    // was de-identified, which is what status 1 says; the journal lets a re-run finish.
+    process.stderr.write(`radanon: the run stopped: ${(e as Error).message}\n`);
+    process.exitCode = 1;
   }
 }

@@ -21,8 +21,10 @@ export class IdentifierSet {
     this.phrases.add(v.toLowerCase());
     for (const part of v.split(/[\^=\\,;:\s/()]+/)) {
       const p = part.trim().replace(/^[.\-']+|[.\-']+$/g, '');
-      // Single letters (initials, sex codes) would erase too much ordinary text.
-      if (p.length >= 2 && !STOPWORDS.has(p.toLowerCase())) this.tokens.add(p.toLowerCase());
+      // Single Latin letters (initials, sex codes) would erase too much ordinary text, but one
+      // ideographic or Hangul character is a whole family name.
+      const long = p.length >= 2 || /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}]/u.test(p);
+      if (p !== '' && long && !STOPWORDS.has(p.toLowerCase())) this.tokens.add(p.toLowerCase());
     }
   }
 
@@ -55,10 +57,17 @@ const PATTERNS: readonly RegExp[] = [
   /\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b/g,
   /\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/g,
   /\b(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b/g,
-  /\b\d{1,2}\.?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{2,4}\b/gi,
+  /\b\d{1,2}(?:st|nd|rd|th)?\.?[\s-]+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?[\s-]+\d{2,4}\b/gi,
   /\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b/gi,
-  // phone numbers: +1 (555) 123-4567, 555-123-4567, 030 1234567
-  /(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{3,4}[\s.-]?\d{3,4}\b/g,
+  // phone numbers: +1 (555) 123-4567, (555) 123-4567, +49 30 1234567, 555-123-4567, 555-0100.
+  // Space-separated digit groups count only after a + or an area code in parentheses: matrix
+  // sizes and b-values ("256 256 120") are written the same way.
+  /(?:\+\d{1,3}[\s.-]?)?\(\d{2,4}\)[\s.-]?\d{3,4}[\s.-]?\d{3,4}\b/g,
+  /\+\d{1,3}[\s.-]?\d{2,4}[\s.-]?\d{3,4}(?:[\s.-]?\d{2,4})?\b/g,
+  /\b\d{2,4}[.-]\d{3,4}[.-]\d{3,4}\b/g,
+  /\b\d{3}-\d{4}\b/g,
+  // a trunk prefix 0 then the subscriber number: 030 1234567, 0171/1234567
+  /\b0\d{1,4}[\s/-]\d{5,8}\b/g,
   // long digit runs: record numbers, accession numbers, social security numbers
   /\d{5,}/g,
 ];

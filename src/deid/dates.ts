@@ -5,10 +5,18 @@
 
 const DAY_MS = 86_400_000;
 
+/** Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes them as they are. */
+function utcDate(y: number, m: number, d: number): Date {
+  const dt = new Date(0);
+  dt.setUTCFullYear(y, m - 1, d);
+  return dt;
+}
+
 function shiftYmd(y: number, m: number, d: number, days: number): [number, number, number] {
-  const t = Date.UTC(y, m - 1, d) + days * DAY_MS;
-  const dt = new Date(t);
-  return [dt.getUTCFullYear(), dt.getUTCMonth() + 1, dt.getUTCDate()];
+  const dt = new Date(utcDate(y, m, d).getTime() + days * DAY_MS);
+  const year = dt.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new NotADateError('the shifted date falls outside the years 0000-9999');
+  return [year, dt.getUTCMonth() + 1, dt.getUTCDate()];
 }
 
 const p2 = (n: number) => String(n).padStart(2, '0');
@@ -16,7 +24,7 @@ const p4 = (n: number) => String(n).padStart(4, '0');
 
 function validYmd(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
-  const dt = new Date(Date.UTC(y, m - 1, d));
+  const dt = utcDate(y, m, d);
   return dt.getUTCMonth() === m - 1 && dt.getUTCDate() === d;
 }
 
@@ -49,7 +57,10 @@ export function shiftDateTime(value: string, days: number): string {
   const m = /^(\d{4})(\d{2})?(\d{2})?(.*)$/.exec(v);
   if (!m) throw new NotADateError('not a DT value');
   const rest = m[4]!;
-  if (rest && !/^(\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?)?([+-]\d{4})?$/.test(rest)) throw new NotADateError('not a DT value');
+  // Hours 00-23, minutes 00-59, seconds 00-60 (a leap second), offset -1200..+1400.
+  const time = /^(?:([01]\d|2[0-3])(?:([0-5]\d)(?:([0-5]\d|60)(?:\.\d{1,6})?)?)?)?(?:([+-])(\d{2})([0-5]\d))?$/.exec(rest);
+  if (!time) throw new NotADateError('not a DT value');
+  if (time[4] && (+time[5]! > 14 || (time[4] === '-' && +time[5]! > 12))) throw new NotADateError('not a UTC offset');
   const y = +m[1]!;
   const mo = m[2] ? +m[2] : 1;
   const d = m[3] ? +m[3] : 1;

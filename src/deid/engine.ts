@@ -17,10 +17,11 @@ import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, tag as ma
 import { VR_TRAITS, type VR } from '../dicom/vr.js';
 import { cleanText, IdentifierSet } from './clean-text.js';
 import { NotADateError, shiftMultiValue } from './dates.js';
-import { safePrivateRule, type PrivatePathStep } from './private-kb.js';
+import type { PrivatePathStep } from './private-kb.js';
+import { decide, DEIDENTIFICATION_ATTRIBUTES } from './rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, profileRuleFor, resolveAction, type DeidentificationMethod, type OptionName } from './profile.js';
 import { findRecipeRule, type Recipe, type RecipeContext, type RecipeRule } from './recipe.js';
-import { CLASS_UID_ATTRIBUTES, isSafeAttribute } from './safe-attributes.js';
+import { CLASS_UID_ATTRIBUTES } from './safe-attributes.js';
 import type { Pseudonymizer } from './pseudonyms.js';
 
 export type ActionKind = 'removed' | 'emptied' | 'dummy' | 'pseudonymized' | 'shifted' | 'cleaned' | 'replaced' | 'kept';
@@ -57,29 +58,8 @@ export interface DeidResult {
 }
 
 const STANDARD_UID_ROOT = '1.2.840.10008.';
-const DEID_ATTRIBUTES = new Set<Tag>([
-  Tags.PatientIdentityRemoved,
-  Tags.DeidentificationMethod,
-  Tags.DeidentificationMethodCodeSequence,
-  Tags.LongitudinalTemporalInformationModified,
-]);
 const OTHER_PATIENT_IDS = makeTag(0x0010, 0x1000);
 
-/**
- * Free-text attributes that Table E.1-1 (2024b) does not list but that people type names
- * into. The matching Clean option cleans them; otherwise they are removed, or, where their
- * IOD requires a value (Type 1), replaced by a dummy so the object stays valid.
- */
-export const UNLISTED_TEXT: ReadonlyMap<Tag, { readonly option: OptionName; readonly required: boolean }> = new Map([
-  [makeTag(0x0040, 0xa160), { option: 'cleanStructuredContent', required: true }], // Text Value (SR, Type 1C in TEXT items)
-  [makeTag(0x0062, 0x0005), { option: 'cleanDescriptors', required: true }], // Segment Label (SEG, Type 1)
-  [makeTag(0x0062, 0x0006), { option: 'cleanDescriptors', required: false }], // Segment Description
-  [makeTag(0x0070, 0x0080), { option: 'cleanDescriptors', required: true }], // Content Label (Type 1)
-  [makeTag(0x0070, 0x0081), { option: 'cleanDescriptors', required: false }], // Content Description
-  [makeTag(0x0028, 0x3003), { option: 'cleanDescriptors', required: false }], // LUT Explanation
-  [makeTag(0x0040, 0x9210), { option: 'cleanDescriptors', required: true }], // LUT Label (Real World Value Mapping, Type 1)
-  [makeTag(0x0028, 0x1055), { option: 'cleanDescriptors', required: false }], // Window Center & Width Explanation
-] as const);
 const OVERLAY_DATA_ELEMENT = 0x3000;
 const ISSUER_OF_PATIENT_ID = makeTag(0x0010, 0x0021);
 
@@ -265,55 +245,26 @@ function transformElement(ds: Dataset, el: Element, path: string, sets: Characte
   const privateCreator = isPrivate(t) ? privateCreatorOf(ds, t, sets) : undefined;
 
   const recipeRule = findRecipeRule(ctx.plan.recipe, t, privateCreator, ctx.recipeCtx);
-  if (recipeRule) return applyRecipe(el, recipeRule, path, sets, ctx);
+  if (recipeRule) return applyRecipe(el, recipeRule, path, sets, ctx, privateCreator);
+  if (top && DEIDENTIFICATION_ATTRIBUTES.has(t)) return undefined; // rewritten from scratch afterwards
 
-  if (top && DEID_ATTRIBUTES.has(t)) return undefined; // rewritten from scratch afterwards
-  if (t === Tags.PatientID || t === Tags.PatientName) {
-    record(ctx, path, t, 'pseudonymized', 'research-id');
-    return replaceText(el, ctx.researchId, sets);
+  const decision = decide(t, ctx.plan, {
+    modality: ctx.recipeCtx.modality,
+    isSequence: el.kind === 'sequence',
+    privateCreator,
+    sequencePath: ctx.sequencePath,
+  });
+  switch (decision.action) {
+    case 'research-id':
+      record(ctx, path, t, 'pseudonymized', decision.rule);
+      return replaceText(el, ctx.researchId, sets);
+    case 'K':
+      if (decision.uids === 'pseudonymize') return keepElement(el, path, sets, ctx, decision.rule);
+      if (el.kind === 'sequence') return transformItems(el, path, sets, ctx, privateCreator);
+      return el;
+    default:
+      return applyStandardAction(el, decision.action, decision.rule, path, sets, ctx);
   }
-  if (t === Tags.SpecificCharacterSet) return el;
-
-  if (isPrivate(t)) return transformPrivate(el, path, privateCreator, sets, ctx);
-
-  if (t === Tags.PatientBirthDate && ctx.plan.birthDate === 'shift') {
-    return applyStandardAction(el, 'C', 'birth-date:shift', path, sets, ctx);
-  }
-
-  const rule = profileRuleFor(t);
-  if (rule) {
-    const resolved = resolveAction(rule, ctx.plan.options);
-    return applyStandardAction(el, resolved.action, resolved.rule, path, sets, ctx);
-  }
-  const unlisted = UNLISTED_TEXT.get(t);
-  if (unlisted) {
-    if (ctx.plan.options.has(unlisted.option)) return applyStandardAction(el, 'C', `${unlisted.option}:C`, path, sets, ctx);
-    return applyStandardAction(el, unlisted.required ? 'D' : 'X', unlisted.required ? 'unlisted-text:D' : 'unlisted-text:X', path, sets, ctx);
-  }
-  if (!ctx.plan.allowList || isSafeAttribute(t)) {
-    return keepElement(el, path, sets, ctx, ctx.plan.allowList ? 'safe-list' : 'not-in-profile');
-  }
-  record(ctx, path, t, 'removed', 'allow-list');
-  return undefined;
-}
-
-function transformPrivate(el: Element, path: string, creator: string | undefined, sets: CharacterSets, ctx: Context): Element | undefined {
-  if (!ctx.plan.options.has('retainSafePrivate')) {
-    record(ctx, path, el.tag, 'removed', 'private');
-    return undefined;
-  }
-  if (creator === undefined || creator === '') {
-    record(ctx, path, el.tag, 'removed', 'private:no-creator');
-    return undefined;
-  }
-  const kb = safePrivateRule(el.tag >>> 16, creator, el.tag & 0xff, ctx.sequencePath);
-  if (!kb || kb.disposition !== 'k') {
-    record(ctx, path, el.tag, 'removed', kb ? 'private:kb-not-safe' : 'private:unknown');
-    return undefined;
-  }
-  // A safe private sequence may still hold standard attributes: those go through the rules.
-  if (el.kind === 'sequence') return transformItems(el, path, sets, ctx, creator);
-  return el;
 }
 
 /** K for a kept element: sequences are descended into, instance UIDs still pseudonymized. */
@@ -325,27 +276,8 @@ function keepElement(el: Element, path: string, sets: CharacterSets, ctx: Contex
   return el;
 }
 
-/**
- * Sequences with compound codes that are Type 2 (in all IODs, or in those of the listed
- * modalities): emptied, not removed, so the object stays valid.
- */
-const TYPE2_SEQUENCES: ReadonlyMap<Tag, readonly string[] | 'all'> = new Map<Tag, readonly string[] | 'all'>([
-  [makeTag(0x0040, 0x0555), 'all'], // Acquisition Context Sequence
-  [makeTag(0x0008, 0x1111), ['SR']], // Referenced Performed Procedure Step Sequence (SR Document Series)
-]);
-
-function isType2Sequence(t: Tag, modality: string): boolean {
-  const where = TYPE2_SEQUENCES.get(t);
-  return where === 'all' || (where !== undefined && where.includes(modality));
-}
-
 function applyStandardAction(el: Element, action: string, rule: string, path: string, sets: CharacterSets, ctx: Context): Element | undefined {
   const t = el.tag;
-  // A compound code offering X, on a sequence: nothing can stand in for the items (no dummy
-  // sequence exists), and an empty Type 3 sequence is itself flagged by validators.
-  if (el.kind === 'sequence' && /\bX\//.test(rule) && (action === 'Z' || action === 'D')) {
-    action = isType2Sequence(t, ctx.recipeCtx.modality) ? 'Z' : 'X';
-  }
   switch (action) {
     case 'X':
       record(ctx, path, t, 'removed', rule);
@@ -353,9 +285,6 @@ function applyStandardAction(el: Element, action: string, rule: string, path: st
     case 'Z':
       record(ctx, path, t, 'emptied', rule);
       return emptied(el);
-    case 'K':
-      if (el.kind === 'value' && el.vr === 'UI') return el; // K on a UID is Retain UIDs' explicit choice
-      return keepElement(el, path, sets, ctx, rule);
     case 'U':
       if (el.kind !== 'value') return keepElement(el, path, sets, ctx, rule);
       return pseudonymizeUids(el, path, ctx, rule, false);
@@ -473,12 +402,12 @@ function pseudonymizeUids(el: ValueElement, path: string, ctx: Context, rule: st
   return { kind: 'value', tag: el.tag, vr: 'UI', bytes: encodeAscii(mapped.join('\\'), 0x00) };
 }
 
-function applyRecipe(el: Element, r: RecipeRule, path: string, sets: CharacterSets, ctx: Context): Element | undefined {
+function applyRecipe(el: Element, r: RecipeRule, path: string, sets: CharacterSets, ctx: Context, privateCreator: string | undefined): Element | undefined {
   const rule = `recipe:${r.source}`;
   switch (r.action) {
     case 'keep':
       record(ctx, path, el.tag, 'kept', rule);
-      return el.kind === 'sequence' ? transformItems(el, path, sets, ctx) : el;
+      return el.kind === 'sequence' ? transformItems(el, path, sets, ctx, privateCreator) : el;
     case 'remove':
       record(ctx, path, el.tag, 'removed', rule);
       return undefined;

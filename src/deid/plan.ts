@@ -44,13 +44,18 @@ export function optionFlag(name: OptionName): string {
 export async function loadRecipe(path: string | undefined): Promise<Recipe> {
   if (!path) return EMPTY_RECIPE;
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new Error(`${path}: cannot read recipe (${e.code ?? e.message})`);
+    throw new SettingsError(`${path}: cannot read recipe (${e.code ?? e.message})`);
   });
   return parseRecipe(text, path);
 }
 
 export class LookupTableError extends Error {
   override readonly name = 'LookupTableError';
+}
+
+/** A setting that cannot be used (e.g. a malformed date shift range). */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
 }
 
 /**
@@ -96,10 +101,10 @@ export async function loadLookupTable(path: string | undefined): Promise<[string
 /** "-3650:-30" → [-3650, -30]. */
 export function parseDayRange(text: string): [number, number] {
   const m = /^\s*(-?\d+)\s*:\s*(-?\d+)\s*$/.exec(text);
-  if (!m) throw new Error(`date shift range must be MIN:MAX in days, e.g. -3650:-30, got "${text}"`);
+  if (!m) throw new SettingsError(`date shift range must be MIN:MAX in days, e.g. -3650:-30, got "${text}"`);
   const min = +m[1]!;
   const max = +m[2]!;
-  if (min > max) throw new Error(`date shift range ${text}: MIN must not exceed MAX`);
-  if (min === 0 && max === 0) throw new Error('date shift range 0:0 would not shift dates');
+  if (min > max) throw new SettingsError(`date shift range ${text}: MIN must not exceed MAX`);
+  if (min === 0 && max === 0) throw new SettingsError('date shift range 0:0 would not shift dates');
   return [min, max];
 }

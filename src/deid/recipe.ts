@@ -59,7 +59,7 @@ export function parseRecipe(text: string, file: string): Recipe {
   const lineOf = (node: Node | null | undefined): number => (node?.range ? lc.linePos(node.range[0]).line : 1);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new RecipeError(file, e.linePos?.[0]?.line ?? 1, `not valid YAML or JSON: ${e.message.split('\n')[0]}`);
+    throw new RecipeError(file, lc.linePos(e.pos[0]).line, `not valid YAML or JSON: ${e.message.split('\n')[0]}`);
   }
   const root = doc.contents;
   if (!isMap(root)) throw new RecipeError(file, lineOf(root), 'a recipe is a mapping with a "rules" list');

@@ -48,6 +48,17 @@ export interface ReadOptions {
 
 /** Parses a complete DICOM file held in memory. Throws DicomParseError / NotDicomError. */
 export function readDicom(input: Uint8Array, options: ReadOptions = {}): DicomFile {
+  try {
+    return parseFile(input, options);
+  } catch (e) {
+    // Every bounds check is explicit; this is the net under them, so that a cut file can
+    // never surface as anything but a parse error.
+    if (e instanceof RangeError) throw new DicomParseError(`truncated or corrupt: a read went past the end of the data (${e.message})`);
+    throw e;
+  }
+}
+
+function parseFile(input: Uint8Array, options: ReadOptions): DicomFile {
   let pos = 0;
   let preamble = false;
   if (input.length >= 132 && input[128] === 0x44 && input[129] === 0x49 && input[130] === 0x43 && input[131] === 0x4d) {
@@ -82,6 +93,9 @@ export function readDicom(input: Uint8Array, options: ReadOptions = {}): DicomFi
   let inferred = false;
   const tsElement = meta.get(Tags.TransferSyntaxUID);
   let tsUid = tsElement && tsElement.kind === 'value' ? decodeUid(tsElement.bytes) : '';
+  if (!tsUid && input.length - pos < 8) {
+    throw new DicomParseError('truncated: the file ends after the file meta information, which states no transfer syntax', pos);
+  }
   if (!tsUid) {
     tsUid = sniffTransferSyntax(input, pos);
     inferred = true;

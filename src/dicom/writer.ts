@@ -72,6 +72,16 @@ class ChunkSink {
     }
   }
 
+  /** Appends what another sink produced (in its own byte order). */
+  append(chunks: readonly Uint8Array[]): void {
+    this.flush();
+    for (const c of chunks) this.chunks.push(c);
+  }
+
+  get littleEndian(): boolean {
+    return this.little;
+  }
+
   finish(): Uint8Array[] {
     this.flush();
     return this.chunks;
@@ -101,6 +111,15 @@ function writeDataset(sink: ChunkSink, ds: Dataset, explicit: boolean): void {
   for (const el of sortedElements(ds)) writeElement(sink, el, explicit);
 }
 
+function writeItems(sink: ChunkSink, items: readonly Dataset[], explicit: boolean): void {
+  for (const item of items) {
+    writeHeader(sink, false, Tags.Item, '', UNDEFINED_LENGTH, true);
+    writeDataset(sink, item, explicit);
+    writeHeader(sink, false, Tags.ItemDelimitationItem, '', 0, true);
+  }
+  writeHeader(sink, false, Tags.SequenceDelimitationItem, '', 0, true);
+}
+
 function writeElement(sink: ChunkSink, el: Element, explicit: boolean): void {
   switch (el.kind) {
     case 'value': {
@@ -118,15 +137,19 @@ function writeElement(sink: ChunkSink, el: Element, explicit: boolean): void {
       return;
     }
     case 'sequence': {
+      if (el.vr === 'UN' && explicit && !sink.littleEndian) {
+        // A UN sequence holds implicit VR little endian items (PS3.5 6.2.2) whatever the
+        // dataset's byte order: written back the same way, its binary values stay as they were.
+        writeHeader(sink, explicit, el.tag, 'UN', UNDEFINED_LENGTH, true);
+        const inner = new ChunkSink(true, 1024);
+        writeItems(inner, el.items, false);
+        sink.append(inner.finish());
+        return;
+      }
       // Undefined lengths: one pass, no length bookkeeping, and readable back even in
       // implicit VR where a private sequence has no VR to announce itself.
       writeHeader(sink, explicit, el.tag, 'SQ', UNDEFINED_LENGTH, true);
-      for (const item of el.items) {
-        writeHeader(sink, false, Tags.Item, '', UNDEFINED_LENGTH, true);
-        writeDataset(sink, item, explicit);
-        writeHeader(sink, false, Tags.ItemDelimitationItem, '', 0, true);
-      }
-      writeHeader(sink, false, Tags.SequenceDelimitationItem, '', 0, true);
+      writeItems(sink, el.items, explicit);
       return;
     }
     case 'encapsulated': {

@@ -2,6 +2,7 @@
  * A batch run: walk the input, de-identify every file on every core, record each outcome in
  * a journal as it lands (so a killed run resumes where it stopped), and write the report.
  */
+import { createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -53,26 +54,55 @@ export function defaultRunDir(outputDir: string): string {
   return resolve(outputDir).replace(/[\\/]+$/, '') + '.run';
 }
 
-async function readJournal(path: string): Promise<Map<string, FileOutcome>> {
-  const done = new Map<string, FileOutcome>();
+interface Journal {
+  readonly outcomes: Map<string, FileOutcome>;
+  /** The file ends inside a line (a kill mid-write): the next line must start on a new one. */
+  readonly endsMidLine: boolean;
+}
+
+/**
+ * Outcomes recorded by earlier runs of the same job. A file counts as done only if its output
+ * is still there; failures are retried (the cause, a locked file or a full disk, may be gone).
+ */
+async function readJournal(path: string, outputDir: string): Promise<Journal> {
+  const outcomes = new Map<string, FileOutcome>();
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    return done;
+    return { outcomes, endsMidLine: false };
   }
   for (const line of text.split('\n')) {
     if (!line) continue;
     try {
       const { outcome } = JSON.parse(line) as JournalLine;
-      // Failures are retried: the cause (a locked file, a full disk) may be gone.
-      if (outcome.status === 'failed') done.delete(outcome.input);
-      else done.set(outcome.input, outcome);
+      if (outcome.status === 'failed') outcomes.delete(outcome.input);
+      else outcomes.set(outcome.input, outcome);
     } catch {
       // A line cut short by a kill: that file is simply done again.
     }
   }
-  return done;
+  for (const [input, o] of outcomes) {
+    const output = o.status === 'done' || o.status === 'duplicate' ? o.output : undefined;
+    if (output !== undefined && !(await stat(join(outputDir, output)).then(() => true, () => false))) outcomes.delete(input);
+  }
+  return { outcomes, endsMidLine: text.length > 0 && !text.endsWith('\n') };
+}
+
+/**
+ * One journal per job: the same input folder, key and settings. A later batch, another key or
+ * other options into the same output folder start a journal of their own instead of being
+ * taken for work already done.
+ */
+function journalName(settings: JobSettings, secret: ProjectSecret): string {
+  const job = JSON.stringify({
+    input: settings.inputDir,
+    layout: settings.layout,
+    plan: settings.plan,
+    pseudonyms: settings.pseudonyms,
+  });
+  // Keyed like every other derived name: the settings include a site's lookup table.
+  return `journal-${createHmac('sha256', secret.deriveKey('journal')).update(job).digest('hex').slice(0, 16)}.jsonl`;
 }
 
 export async function runDeid(options: RunOptions): Promise<RunReport> {
@@ -100,13 +130,16 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     quarantineDir,
   };
 
-  const journalPath = join(runDir, 'journal.jsonl');
-  const previous = options.dryRun ? new Map<string, FileOutcome>() : await readJournal(journalPath);
+  const keyId = secret.deriveKey('key-id').toString('hex').slice(0, 12);
+  const journalPath = join(runDir, journalName(settings, secret));
+  const earlier = options.dryRun ? undefined : await readJournal(journalPath, outputDir);
+  const previous = earlier?.outcomes ?? new Map<string, FileOutcome>();
   if (!options.dryRun) {
     await mkdir(outputDir, { recursive: true });
     await mkdir(runDir, { recursive: true });
   }
   const journal = options.dryRun ? undefined : createWriteStream(journalPath, { flags: 'a' });
+  if (journal && earlier?.endsMidLine) journal.write('\n');
 
   const report = new ReportBuilder();
   const index: IndexEntry[] = [];
@@ -167,7 +200,7 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
       allowList: options.plan.allowList,
       birthDate: options.plan.birthDate,
       recipeRules: options.plan.recipe.rules.length,
-      keyId: secret.deriveKey('key-id').toString('hex').slice(0, 12),
+      keyId,
     },
     counts: report.counts,
     bytes: report.bytes,

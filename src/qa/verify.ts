@@ -14,11 +14,11 @@ import { DicomParseError } from '../dicom/errors.js';
 import { readDicom } from '../dicom/reader.js';
 import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, Tags, tag as makeTag, type Tag } from '../dicom/tag.js';
 import { VR_TRAITS } from '../dicom/vr.js';
-import { isSafePrivate, type PrivatePathStep } from '../deid/private-kb.js';
-import { UNLISTED_TEXT } from '../deid/engine.js';
-import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, profileRuleFor, resolveAction, type OptionName } from '../deid/profile.js';
+import type { PrivatePathStep } from '../deid/private-kb.js';
+import { decide, DEIDENTIFICATION_ATTRIBUTES, type RuleSettings } from '../deid/rules.js';
+import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, type OptionName } from '../deid/profile.js';
 import { EMPTY_RECIPE, findRecipeRule, type Recipe } from '../deid/recipe.js';
-import { CLASS_UID_ATTRIBUTES, isSafeAttribute } from '../deid/safe-attributes.js';
+import { CLASS_UID_ATTRIBUTES } from '../deid/safe-attributes.js';
 import { DICOMDIR_SOP_CLASS } from '../pipeline/process-file.js';
 import { walkFiles } from '../pipeline/walk.js';
 
@@ -60,6 +60,8 @@ export interface VerifyOptions {
   readonly originalDir?: string;
   /** Whether the run used the allow-list (the default); the file cannot say. */
   readonly allowList: boolean;
+  /** Whether the run shifted the birth date (default: removed); the file cannot say. */
+  readonly birthDate?: 'remove' | 'shift';
   /** The recipe in force, whose explicit rules are allowed to keep what the profile removes. */
   readonly recipe?: Recipe;
   readonly onProgress?: (done: number) => void;
@@ -68,14 +70,6 @@ export interface VerifyOptions {
 const UID_PATTERN = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
 const STANDARD_UID_ROOT = '1.2.840.10008.';
 const CODE_VALUE = makeTag(0x0008, 0x0100);
-const DEID_ATTRIBUTES = new Set<Tag>([
-  Tags.PatientIdentityRemoved,
-  Tags.DeidentificationMethod,
-  Tags.DeidentificationMethodCodeSequence,
-  Tags.LongitudinalTemporalInformationModified,
-]);
-/** Replaced by the research ID; their profile rule (Z) does not describe them. */
-const RESEARCH_ID_ATTRIBUTES = new Set<Tag>([Tags.PatientID, Tags.PatientName]);
 
 export function validUid(uid: string): boolean {
   return uid.length > 0 && uid.length <= 64 && UID_PATTERN.test(uid);
@@ -99,7 +93,7 @@ export function declaredOptions(ds: Dataset): Set<OptionName> | undefined {
 interface FileCheck {
   readonly file: string;
   readonly options: ReadonlySet<OptionName>;
-  readonly allowList: boolean;
+  readonly settings: RuleSettings;
   readonly recipe: Recipe;
   readonly modality: string;
   readonly sopClassUid: string;
@@ -139,28 +133,12 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
     return;
   }
   checkUids(el, path, c);
-  if ((top && DEID_ATTRIBUTES.has(t)) || t === Tags.SpecificCharacterSet || RESEARCH_ID_ATTRIBUTES.has(t)) return descend();
-
+  if (top && DEIDENTIFICATION_ATTRIBUTES.has(t)) return descend();
   if (isPrivateCreator(t)) return;
-  if (isPrivate(t)) {
-    if (!c.options.has('retainSafePrivate')) return add('element-not-allowed', `${name}: private elements are removed without Retain Safe Private`);
-    if (!creator || !isSafePrivate(t >>> 16, creator, t & 0xff, c.sequencePath)) return add('element-not-allowed', `${name}: private signature not marked safe in the knowledge base`);
-    return descend();
-  }
-  const rule = profileRuleFor(t);
-  if (rule) {
-    const { action, rule: ruleName } = resolveAction(rule, c.options);
-    if (t === Tags.PatientBirthDate && action === 'Z') return; // may be shifted on request (--birth-date shift)
-    if (action === 'X') return add('element-not-allowed', `${name}: must be removed (${ruleName})`);
-    if (action === 'Z' && !isEmpty(el)) return add('element-not-empty', `${name}: must be empty (${ruleName})`);
-    return descend();
-  }
-  const unlisted = UNLISTED_TEXT.get(t);
-  if (unlisted) {
-    if (!c.options.has(unlisted.option) && !unlisted.required) return add('element-not-allowed', `${name}: free text removed without ${unlisted.option}`);
-    return;
-  }
-  if (c.allowList && !isSafeAttribute(t)) return add('element-not-allowed', `${name}: neither in the profile nor on the safe list`);
+
+  const decision = decide(t, c.settings, { modality: c.modality, isSequence: el.kind === 'sequence', privateCreator: creator, sequencePath: c.sequencePath });
+  if (decision.action === 'X') return add('element-not-allowed', `${name}: must be removed (${decision.rule})`);
+  if (decision.action === 'Z' && !isEmpty(el)) return add('element-not-empty', `${name}: must be empty (${decision.rule})`);
   descend();
 }
 
@@ -192,7 +170,7 @@ function checkUids(el: Element, path: string, c: FileCheck): void {
 }
 
 /** Checks one parsed output file; the core of `verify`, usable on a dataset in memory. */
-export function checkFile(file: DicomFile, name: string, options: { allowList: boolean; recipe?: Recipe }): Finding[] {
+export function checkFile(file: DicomFile, name: string, options: { allowList: boolean; birthDate?: 'remove' | 'shift'; recipe?: Recipe }): Finding[] {
   const findings: Finding[] = [];
   const ds = file.dataset;
   if (asciiValue(ds.get(Tags.PatientIdentityRemoved)) !== 'YES') {
@@ -204,10 +182,11 @@ export function checkFile(file: DicomFile, name: string, options: { allowList: b
   if ((sop ?? '') !== (asciiValue(file.meta.get(Tags.MediaStorageSOPInstanceUID)) ?? '')) {
     findings.push({ file: name, kind: 'meta-mismatch', detail: 'Media Storage SOP Instance UID differs from SOP Instance UID' });
   }
+  const declaredOrNone = declared ?? new Set<OptionName>();
   const c: FileCheck = {
     file: name,
-    options: declared ?? new Set(),
-    allowList: options.allowList,
+    options: declaredOrNone,
+    settings: { options: declaredOrNone, allowList: options.allowList, birthDate: options.birthDate ?? 'remove' },
     recipe: options.recipe ?? EMPTY_RECIPE,
     modality: asciiValue(ds.get(Tags.Modality)) ?? '',
     sopClassUid: asciiValue(ds.get(Tags.SOPClassUID)) ?? '',
@@ -257,23 +236,54 @@ export function pixelKey(file: DicomFile): string | undefined {
   return createHash('sha256').update(px.bytes).digest('hex');
 }
 
+type Fate = 'kept' | 'removed' | 'cleaned' | 'shifted';
+
+/** What happens to an element's original value under a decision (or a recipe rule). */
+function fateOf(action: string, vr: string): Fate {
+  switch (action) {
+    case 'K':
+    case 'keep':
+      return 'kept';
+    case 'C':
+    case 'shift':
+      return vr === 'DA' || vr === 'DT' ? 'shifted' : 'cleaned';
+    default:
+      return 'removed';
+  }
+}
+
 /**
  * Collects, from one original file, every value the rules in force remove, empty or replace
- * (names and their parts, IDs, addresses, instance UIDs, and dates, which are shifted or
- * removed), and every value they keep verbatim.
+ * (names and their parts, IDs, addresses, instance UIDs, whatever stood in a removed sequence,
+ * and dates, which are shifted or removed), and every value they keep verbatim.
  */
-export function collectOriginalValues(file: DicomFile, options: ReadonlySet<OptionName>, into: OriginalValues): void {
+export function collectOriginalValues(file: DicomFile, settings: RuleSettings, recipe: Recipe, into: OriginalValues): void {
   const key = pixelKey(file);
   let paired = key ? into.pairedByPixels.get(key) : undefined;
   if (key && !paired) into.pairedByPixels.set(key, (paired = new Map()));
-  const visit = (ds: Dataset, sets: CharacterSets) => {
+  const modality = asciiValue(file.dataset.get(Tags.Modality)) ?? '';
+  const sopClassUid = asciiValue(file.dataset.get(Tags.SOPClassUID)) ?? '';
+  const path: PrivatePathStep[] = [];
+
+  const visit = (ds: Dataset, sets: CharacterSets, insideRemoved: boolean) => {
     sets = charsetOf(ds, sets);
     for (const el of ds.values()) {
+      const t = el.tag;
+      if (isPrivateCreator(t)) continue;
+      const creator = isPrivate(t) ? creatorOf(ds, t, sets) : undefined;
+      const recipeRule = findRecipeRule(recipe, t, creator, { modality, sopClassUid });
+      const decision = recipeRule ? undefined : decide(t, settings, { modality, isSequence: el.kind === 'sequence', privateCreator: creator, sequencePath: path });
+      const action = recipeRule?.action ?? decision!.action;
+      const vr = el.kind === 'value' ? el.vr : 'SQ';
+      const fate: Fate = insideRemoved ? 'removed' : fateOf(action, vr);
       if (el.kind === 'sequence') {
-        el.items.forEach((i) => visit(i, sets));
+        path.push(creator !== undefined ? { group: t >>> 16, creator, elementByte: t & 0xff } : { group: t >>> 16, element: t & 0xffff });
+        // Items of a removed or emptied sequence are gone whole; other sequences are judged item by item.
+        for (const item of el.items) visit(item, sets, fate === 'removed' && (action === 'X' || action === 'Z' || action === 'remove' || action === 'empty'));
+        path.pop();
         continue;
       }
-      if (el.kind !== 'value' || isPrivate(el.tag) || !VR_TRAITS[el.vr].text) continue;
+      if (el.kind !== 'value' || !VR_TRAITS[el.vr].text) continue;
       let text: string;
       try {
         text = decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '');
@@ -281,28 +291,38 @@ export function collectOriginalValues(file: DicomFile, options: ReadonlySet<Opti
         continue;
       }
       const values = text.split('\\').map((v) => v.trim()).filter((v) => v !== '');
-      const rule = profileRuleFor(el.tag);
-      const action = rule ? resolveAction(rule, options).action : 'K';
-      const isDate = el.vr === 'DA' || el.vr === 'DT';
-      const removed = action === 'X' || action === 'Z' || action === 'D' || action === 'U' || (action === 'C' && isDate) || RESEARCH_ID_ATTRIBUTES.has(el.tag);
-      if (!removed) {
-        if (action === 'K') {
-          for (const v of values) {
-            into.retained.add(v.toLowerCase());
-            for (const w of v.split(/[^\p{L}\p{N}]+/u)) if (w) into.retained.add(w.toLowerCase());
-          }
+      const source = keywordOf(t) ?? (isPrivate(t) ? 'private element' : formatTag(t));
+      if (el.vr === 'UI') {
+        // Instance UIDs are replaced wherever they stand, unless kept verbatim.
+        const verbatim =
+          fate === 'kept' &&
+          (action === 'keep' || CLASS_UID_ATTRIBUTES.has(t) || settings.options.has('retainUIDs') || (decision?.action === 'K' && decision.uids === 'verbatim'));
+        for (const v of values) {
+          if (v.startsWith(STANDARD_UID_ROOT)) continue;
+          if (verbatim) into.retained.add(v.toLowerCase());
+          else if (!isWeakNeedle(v)) into.identifying.set(v, source);
         }
         continue;
       }
-      if (isDate) {
-        const source = keywordOf(el.tag) ?? formatTag(el.tag);
+      if (fate === 'kept') {
+        for (const v of values) {
+          into.retained.add(v.toLowerCase());
+          for (const w of v.split(/[^\p{L}\p{N}]+/u)) if (w) into.retained.add(w.toLowerCase());
+        }
+        continue;
+      }
+      if (fate === 'cleaned') continue; // what cleaning keeps is not identifying; what it removes is found in the other elements
+      if (el.vr === 'DA' || el.vr === 'DT') {
         for (const v of values) if (paired && v.length >= 8) paired.set(v.slice(0, 8), source);
         continue;
       }
-      if (el.vr === 'TM' || el.vr === 'CS' || el.vr === 'DS' || el.vr === 'IS' || el.vr === 'AS') continue;
-      const source = keywordOf(el.tag) ?? formatTag(el.tag);
+      if (fate === 'shifted' || el.vr === 'TM' || el.vr === 'CS' || el.vr === 'DS' || el.vr === 'IS' || el.vr === 'AS') continue;
+      // Inside removed sequences and private blocks, most text is coded vocabulary or a copy of a
+      // description that cleaning legitimately keeps elsewhere: only names and ID-like values
+      // (letters or digits with at least one digit, 6+ characters) are evidence there.
+      const looseContext = insideRemoved || isPrivate(t);
       for (const value of values) {
-        if (el.vr === 'UI' && value.startsWith(STANDARD_UID_ROOT)) continue;
+        if (looseContext && el.vr !== 'PN' && !/^(?=.*\d)[\p{L}\p{N}._/-]{6,}$/u.test(value)) continue;
         if (!isWeakNeedle(value)) into.identifying.set(value, source);
         if (el.vr === 'PN') {
           for (const part of value.split(/[\^=\s]+/)) {
@@ -313,7 +333,7 @@ export function collectOriginalValues(file: DicomFile, options: ReadonlySet<Opti
       }
     }
   };
-  visit(file.dataset, parseSpecificCharacterSet(undefined));
+  visit(file.dataset, parseSpecificCharacterSet(undefined), false);
 }
 
 interface Needles {
@@ -374,7 +394,7 @@ function searchValues(ds: Dataset, prefix: string, sets: CharacterSets, needles:
   sets = charsetOf(ds, sets);
   for (const el of ds.values()) {
     const path = prefix + formatTag(el.tag);
-    if (top && DEID_ATTRIBUTES.has(el.tag)) continue; // written by the tool itself
+    if (top && DEIDENTIFICATION_ATTRIBUTES.has(el.tag)) continue; // written by the tool itself
     if (el.kind === 'sequence') {
       el.items.forEach((item, i) => searchValues(item, `${path}[${i}]`, sets, needles, file, out, false));
       continue;
@@ -399,7 +419,7 @@ function searchPaired(ds: Dataset, prefix: string, sets: CharacterSets, values: 
   sets = charsetOf(ds, sets);
   for (const el of ds.values()) {
     const path = prefix + formatTag(el.tag);
-    if (top && DEID_ATTRIBUTES.has(el.tag)) continue;
+    if (top && DEIDENTIFICATION_ATTRIBUTES.has(el.tag)) continue;
     if (el.kind === 'sequence') {
       el.items.forEach((item, i) => searchPaired(item, `${path}[${i}]`, sets, values, matcher, file, out, false));
       continue;
@@ -423,11 +443,11 @@ export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport
   let needles: Needles | undefined;
   let checkedOriginals = 0;
   if (options.originalDir) {
-    const inForce = await optionsInForce(options.outputDir);
+    const settings: RuleSettings = { options: await optionsInForce(options.outputDir), allowList: options.allowList, birthDate: options.birthDate ?? 'remove' };
     const values = newOriginalValues();
     for await (const rel of walkFiles(options.originalDir)) {
       try {
-        collectOriginalValues(readDicom(await readFile(join(options.originalDir, rel))), inForce, values);
+        collectOriginalValues(readDicom(await readFile(join(options.originalDir, rel))), settings, options.recipe ?? EMPTY_RECIPE, values);
         checkedOriginals++;
       } catch {
         // Unreadable originals were failures of the run, reported there.
