@@ -5,10 +5,10 @@
 // `renderDictionary` is pure so that a unit test can re-run it in memory and check that the
 // committed file is current.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { isMain, repoRoot, writeGenerated } from './lib/generated-file.mjs';
 
 export const OUTPUT_PATH = 'src/dicom/dictionary.generated.ts';
 
@@ -136,11 +136,9 @@ export async function loadDcmjsDictionary() {
   }
 }
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { repoRoot };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   const { dictionary, version } = await loadDcmjsDictionary();
-  const text = renderDictionary(dictionary, version);
-  writeFileSync(join(repoRoot, OUTPUT_PATH), text);
-  console.log(`wrote ${OUTPUT_PATH} (${text.length} bytes) from dcmjs ${version}`);
+  writeGenerated(OUTPUT_PATH, renderDictionary(dictionary, version), `dcmjs ${version}`);
 }

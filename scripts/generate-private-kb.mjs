@@ -6,9 +6,9 @@
 // `renderPrivateKb` is pure so that a unit test can re-run it in memory and check that the
 // committed file is current.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isMain, repoRoot, writeGenerated } from './lib/generated-file.mjs';
 
 export const SOURCE_PATH = 'scripts/sources/TCIAPrivateTagKB-02-01-2024-formatted.csv';
 export const OUTPUT_PATH = 'src/deid/private-kb.generated.ts';
@@ -165,10 +165,8 @@ export function renderPrivateKb(csvText, sourceName) {
   ].join('\n');
 }
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { repoRoot };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const text = renderPrivateKb(readFileSync(join(repoRoot, SOURCE_PATH), 'utf8'), basename(SOURCE_PATH));
-  writeFileSync(join(repoRoot, OUTPUT_PATH), text);
-  console.log(`wrote ${OUTPUT_PATH} (${text.length} bytes) from ${SOURCE_PATH}`);
+if (isMain(import.meta.url)) {
+  writeGenerated(OUTPUT_PATH, renderPrivateKb(readFileSync(join(repoRoot, SOURCE_PATH), 'utf8'), basename(SOURCE_PATH)), SOURCE_PATH);
 }

@@ -6,9 +6,9 @@
 // `renderProfile` is pure so that a unit test can re-run it in memory and check that the
 // committed file is current.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isMain, repoRoot, writeGenerated } from './lib/generated-file.mjs';
 
 export const SOURCE_PATH = 'scripts/sources/ps315_table_E1-1_2024b.tsv';
 export const OUTPUT_PATH = 'src/deid/profile.generated.ts';
@@ -138,10 +138,8 @@ export function renderProfile(tsvText, sourceName) {
   ].join('\n');
 }
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { repoRoot };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const text = renderProfile(readFileSync(join(repoRoot, SOURCE_PATH), 'utf8'), basename(SOURCE_PATH));
-  writeFileSync(join(repoRoot, OUTPUT_PATH), text);
-  console.log(`wrote ${OUTPUT_PATH} (${text.length} bytes) from ${SOURCE_PATH}`);
+if (isMain(import.meta.url)) {
+  writeGenerated(OUTPUT_PATH, renderProfile(readFileSync(join(repoRoot, SOURCE_PATH), 'utf8'), basename(SOURCE_PATH)), SOURCE_PATH);
 }

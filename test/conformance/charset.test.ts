@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import dicomParser from 'dicom-parser';
-import dcmjs from 'dcmjs';
 import { decodeText, encodeText, parseSpecificCharacterSet, type CharacterSets } from '../../src/dicom/charset.js';
 import { isVR, VR_TRAITS, type VR } from '../../src/dicom/vr.js';
+import { independentOptions } from './helpers.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = process.env.RADANON_SHARED_DATA ?? path.resolve(repoRoot, '../shared/data');
@@ -47,30 +46,14 @@ const DIFFERENT_ESCAPE_STYLE: Readonly<Record<string, string>> = {
 type DataSet = dicomParser.DataSet;
 type Element = dicomParser.Element;
 
-dcmjs.log.setLevel('error');
-const dictionary = dcmjs.data.DicomMetaDictionary.dictionary as Record<string, { vr?: string } | undefined>;
-
-/** Implicit VR files carry no VR, so it comes from the data dictionary (unknown for private tags). */
-function dictionaryVr(tag: string): string | undefined {
-  return dictionary[`(${tag.slice(1, 5)},${tag.slice(5, 9)})`.toUpperCase()]?.vr;
-}
-
-function inflateRaw(bytes: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(bytes.subarray(position));
-  const out = new Uint8Array(position + inflated.length);
-  out.set(bytes.subarray(0, position));
-  out.set(inflated, position);
-  return out;
-}
-
 /** The parsed data set, or what was parsed before an error (truncated files), or undefined. */
 function readDataSet(file: string, transferSyntax: string): DataSet | undefined {
   const bytes = new Uint8Array(fs.readFileSync(file));
-  const options: dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string } = { vrCallback: dictionaryVr, inflater: inflateRaw };
-  if (transferSyntax.startsWith('no meta')) {
-    options.TransferSyntaxUID = transferSyntax.includes('BE') ? '1.2.840.10008.1.2.2'
-      : transferSyntax.includes('implicit') ? '1.2.840.10008.1.2' : '1.2.840.10008.1.2.1';
-  }
+  const options = independentOptions(
+    !transferSyntax.startsWith('no meta') ? undefined
+      : transferSyntax.includes('BE') ? '1.2.840.10008.1.2.2'
+      : transferSyntax.includes('implicit') ? '1.2.840.10008.1.2' : '1.2.840.10008.1.2.1',
+  );
   try {
     return dicomParser.parseDicom(bytes, options);
   } catch (e) {

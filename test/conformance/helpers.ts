@@ -222,6 +222,13 @@ function inflateRaw(bytes: Uint8Array, position: number): Uint8Array {
   return out;
 }
 
+/** dicom-parser's options: VRs for implicit data from dcmjs's dictionary, inflation of deflated data. */
+export function independentOptions(transferSyntax?: string): dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string } {
+  const options: dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string } = { vrCallback: dictionaryVr as never, inflater: inflateRaw as never };
+  if (transferSyntax) options.TransferSyntaxUID = transferSyntax;
+  return options;
+}
+
 /** dicom-parser throws strings and `{exception, dataSet}` objects: a readable message. */
 export function independentErrorMessage(e: unknown): string {
   if (typeof e === 'string') return e;
@@ -236,8 +243,7 @@ export function independentErrorMessage(e: unknown): string {
  * Throws an Error with dicom-parser's message.
  */
 export function parseIndependent(bytes: Uint8Array, transferSyntax?: string): dicomParser.DataSet {
-  const options: dicomParser.ParseDicomOptions & { TransferSyntaxUID?: string } = { vrCallback: dictionaryVr as never, inflater: inflateRaw as never };
-  if (transferSyntax) options.TransferSyntaxUID = transferSyntax;
+  const options = independentOptions(transferSyntax);
   try {
     return dicomParser.parseDicom(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
   } catch (e) {
