@@ -5,6 +5,7 @@
  * which is what tests of the library use when running from TypeScript sources.
  */
 import { Worker } from 'node:worker_threads';
+import { FileIO } from './atomic.js';
 import { processFile, type FileOutcome } from './process-file.js';
 import { materialize, type JobSettings } from './settings.js';
 import type { BatchMessage, ResultMessage } from './worker.js';
@@ -21,8 +22,8 @@ export async function runPool(
   onOutcome: (o: FileOutcome) => void | Promise<void>,
 ): Promise<void> {
   if (options.workers <= 0) {
-    const m = materialize(settings);
-    for await (const rel of files) await onOutcome(await processFile(rel, settings, m));
+    const worker = { settings, m: materialize(settings), io: new FileIO() };
+    for await (const rel of files) await onOutcome(processFile(rel, worker));
     return;
   }
 

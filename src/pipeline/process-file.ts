@@ -2,7 +2,7 @@
  * One input file through the whole chain: read, parse, de-identify, encode, write. The same
  * function runs in worker threads and in-process; every outcome is a value, never a throw.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { asciiValue } from '../dicom/dataset.js';
@@ -11,7 +11,7 @@ import { readDicom } from '../dicom/reader.js';
 import { encodeDicom } from '../dicom/writer.js';
 import { Tags } from '../dicom/tag.js';
 import { deidentify, type DeidAction } from '../deid/engine.js';
-import { writeExclusive } from './atomic.js';
+import type { FileIO } from './atomic.js';
 import type { Materialized, JobSettings } from './settings.js';
 
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
@@ -79,11 +79,18 @@ function mediaName(level: string, key: string): string {
   return s;
 }
 
-export async function processFile(rel: string, settings: JobSettings, m: Materialized): Promise<FileOutcome> {
+/** The same for every file of a thread: settings, the engine's objects, and the thread's file I/O. */
+export interface ThreadContext {
+  readonly settings: JobSettings;
+  readonly m: Materialized;
+  readonly io: FileIO;
+}
+
+export function processFile(rel: string, { settings, m, io }: ThreadContext): FileOutcome {
   const inputPath = join(settings.inputDir, rel);
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(inputPath);
+    bytes = io.readWhole(inputPath);
   } catch (e) {
     return { status: 'failed', input: rel, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, quarantined: false };
   }
@@ -116,7 +123,7 @@ export async function processFile(rel: string, settings: JobSettings, m: Materia
     };
     const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index };
     if (settings.dryRun) return { ...done, resumed: false };
-    const claim = await writeExclusive(join(settings.outputDir, output), chunks);
+    const claim = io.writeExclusive(join(settings.outputDir, output), chunks);
     if (claim.kind === 'conflict') {
       return { status: 'duplicate', input: rel, output, identical: false, reason: 'another input file has the same SOP Instance UID with different content; not written' };
     }
@@ -130,8 +137,8 @@ export async function processFile(rel: string, settings: JobSettings, m: Materia
     let quarantined = false;
     if (settings.quarantineDir && !settings.dryRun) {
       const q = join(settings.quarantineDir, rel);
-      await mkdir(dirname(q), { recursive: true });
-      await copyFile(inputPath, q);
+      mkdirSync(dirname(q), { recursive: true });
+      copyFileSync(inputPath, q);
       quarantined = true;
     }
     return { status: 'failed', input: rel, reason, quarantined };

@@ -1,5 +1,6 @@
 /** Worker thread entry: de-identifies the batches of files the pool sends. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { FileIO } from './atomic.js';
 import { processFile, type FileOutcome } from './process-file.js';
 import { materialize, type JobSettings } from './settings.js';
 
@@ -14,10 +15,10 @@ export interface ResultMessage {
 }
 
 const settings = workerData as JobSettings;
-const m = materialize(settings);
+const worker = { settings, m: materialize(settings), io: new FileIO() };
 
-parentPort!.on('message', async (msg: BatchMessage) => {
+parentPort!.on('message', (msg: BatchMessage) => {
   const outcomes: FileOutcome[] = [];
-  for (const rel of msg.files) outcomes.push(await processFile(rel, settings, m));
+  for (const rel of msg.files) outcomes.push(processFile(rel, worker));
   parentPort!.postMessage({ type: 'results', outcomes } satisfies ResultMessage);
 });
