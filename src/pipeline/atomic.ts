@@ -25,6 +25,9 @@ export type ClaimResult =
 export class FileIO {
   private buffer = Buffer.allocUnsafeSlow(1 << 20);
   private readonly folders = new Set<string>();
+  /** Temporary names: unique per thread by a random prefix, per file by a counter (no random bytes per file). */
+  private readonly tmpPrefix = `.${process.pid}-${randomBytes(4).toString('hex')}-`;
+  private tmpCounter = 0;
 
   /** The whole file, as a view valid until the next call. */
   readWhole(path: string): Uint8Array {
@@ -58,7 +61,7 @@ export class FileIO {
   writeExclusive(path: string, chunks: readonly Uint8Array[]): ClaimResult {
     const dir = dirname(path);
     this.ensureFolder(dir);
-    const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = join(dir, `${this.tmpPrefix}${(this.tmpCounter++).toString(36)}.tmp`);
     const fd = openSync(tmp, 'wx');
     try {
       writevSync(fd, chunks as Uint8Array[]);
