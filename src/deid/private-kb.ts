@@ -133,8 +133,27 @@ export function safePrivateRule(
   parentPath?: readonly PrivatePathStep[],
   vr?: VR,
 ): PrivateKbRule | undefined {
+  const path = parentPath && parentPath.length > 0 ? pathKey(parentPath) : '';
+  if (vr !== undefined) return judge(group, creator, elementByte, path, vr);
+  // Answers by raw creator, (group, element byte) and path: the same vendor blocks recur in
+  // every file of a batch, and finding the rows builds strings each time.
+  let byCreator = answers.get(creator);
+  if (!byCreator) {
+    if (answers.size > 10_000) answers.clear();
+    answers.set(creator, (byCreator = new Map()));
+  }
+  const slot = `${(group << 8) | (elementByte & 0xff)}|${path}`;
+  const known = byCreator.get(slot);
+  if (known !== undefined) return known ?? undefined;
+  const result = judge(group, creator, elementByte, path, undefined);
+  byCreator.set(slot, result ?? null);
+  return result;
+}
+
+const answers = new Map<string, Map<string, PrivateKbRule | null>>();
+
+function judge(group: number, creator: string, elementByte: number, path: string, vr: VR | undefined): PrivateKbRule | undefined {
   const all = rowsFor(`${hex(group, 4)}|${normalizeCreator(creator)}|${hex(elementByte & 0xff, 2)}`);
-  const path = pathKey(parentPath);
   let rows = all.filter((r) => r.path === path);
   if (vr !== undefined) {
     rows = rows.filter((r) => r.vr === vr || r.vr === undefined);

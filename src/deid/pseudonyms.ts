@@ -99,7 +99,9 @@ export class Pseudonymizer {
     h[8] = (h[8]! & 0x3f) | 0x80;
     const value = BigInt('0x' + h.subarray(0, 16).toString('hex'));
     const result = `2.25.${value.toString(10)}`;
-    if (this.#uidCache.size > 100_000) this.#uidCache.clear();
+    // Study, series and frame-of-reference UIDs recur file after file; instance UIDs do not:
+    // a small cache catches the first without growing with the batch.
+    if (this.#uidCache.size > 4096) this.#uidCache.clear();
     this.#uidCache.set(original, result);
     return result;
   }

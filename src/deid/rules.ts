@@ -84,6 +84,20 @@ export function decide(t: Tag, settings: RuleSettings, where: ElementContext): D
   if (t === Tags.PatientID || t === Tags.PatientName) return { action: 'research-id', rule: 'research-id' };
   if (t === Tags.SpecificCharacterSet) return { action: 'K', rule: 'character-set', uids: 'verbatim' };
   if (isPrivate(t)) return decidePrivate(t, settings, where);
+  if (TYPE2_SEQUENCES.has(t)) return decideStandard(t, settings, where);
+  // A standard attribute's decision depends only on the settings and whether it is a sequence:
+  // remembered per settings object, since every file of a run asks about the same few hundred tags.
+  let memo = decisions.get(settings);
+  if (!memo) decisions.set(settings, (memo = new Map()));
+  const key = t * 2 + (where.isSequence ? 1 : 0);
+  let d = memo.get(key);
+  if (!d) memo.set(key, (d = decideStandard(t, settings, where)));
+  return d;
+}
+
+const decisions = new WeakMap<RuleSettings, Map<number, Decision>>();
+
+function decideStandard(t: Tag, settings: RuleSettings, where: ElementContext): Decision {
   if (t === Tags.PatientBirthDate && settings.birthDate === 'shift') return { action: 'C', rule: 'birth-date:shift' };
 
   const row = profileRuleFor(t);
