@@ -11,13 +11,15 @@
  *   5. the allow-list: a standard attribute not in the table is kept only if known safe.
  */
 import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element, type ValueElement } from '../dicom/dataset.js';
-import { decodeText, encodeText, parseSpecificCharacterSet, UnrepresentableCharacterError, type CharacterSets } from '../dicom/charset.js';
+import { encodeText, UnrepresentableCharacterError, type CharacterSets } from '../dicom/charset.js';
+import { characterSetsOf, privateCreatorOf, STANDARD_UID_ROOT, textValue } from '../dicom/text.js';
 import { keywordOf } from '../dicom/dictionary.js';
+import { FILE_META_VERSION } from '../dicom/writer.js';
 import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, tag as makeTag, Tags, type Tag } from '../dicom/tag.js';
 import { VR_TRAITS, type VR } from '../dicom/vr.js';
 import { cleanText, IdentifierSet } from './clean-text.js';
 import { NotADateError, shiftMultiValue } from './dates.js';
-import type { PrivatePathStep } from './private-kb.js';
+import { pathStep, type PrivatePathStep } from './private-kb.js';
 import { decide, DEIDENTIFICATION_ATTRIBUTES } from './rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, profileRuleFor, resolveAction, type DeidentificationMethod, type OptionName } from './profile.js';
 import { findRecipeRule, type Recipe, type RecipeContext, type RecipeRule } from './recipe.js';
@@ -57,7 +59,6 @@ export interface DeidResult {
   readonly ids: { readonly researchId: string; readonly studyUid: string; readonly seriesUid: string; readonly sopInstanceUid: string };
 }
 
-const STANDARD_UID_ROOT = '1.2.840.10008.';
 const OTHER_PATIENT_IDS = makeTag(0x0010, 0x1000);
 
 const OVERLAY_DATA_ELEMENT = 0x3000;
@@ -77,7 +78,6 @@ interface Context {
   readonly dateOffset: number;
   readonly identifiers: IdentifierSet;
   readonly actions: DeidAction[];
-  readonly little: boolean;
   /** Enclosing sequences of the element being transformed, for path-specific private rules. */
   readonly sequencePath: PrivatePathStep[];
 }
@@ -85,7 +85,7 @@ interface Context {
 /** De-identifies one file. Pure: the input is not modified. */
 export function deidentify(file: DicomFile, plan: DeidPlan, pseudo: Pseudonymizer): DeidResult {
   const ds = file.dataset;
-  const rootSets = charsetOf(ds, undefined);
+  const rootSets = characterSetsOf(ds);
   const patientId = textValue(ds.get(Tags.PatientID), rootSets) ?? '';
   // Without a Patient ID the name and birth date still tie files of one person together.
   const linkKey = patientId.trim() !== ''
@@ -103,7 +103,6 @@ export function deidentify(file: DicomFile, plan: DeidPlan, pseudo: Pseudonymize
     dateOffset: pseudo.dateOffsetDays(linkKey),
     identifiers,
     actions: [],
-    little: file.transferSyntax.littleEndian,
     sequencePath: [],
   };
 
@@ -125,16 +124,7 @@ export function deidentify(file: DicomFile, plan: DeidPlan, pseudo: Pseudonymize
   };
 }
 
-function charsetOf(ds: Dataset, inherited: CharacterSets | undefined): CharacterSets {
-  const el = ds.get(Tags.SpecificCharacterSet);
-  if (!el) return inherited ?? parseSpecificCharacterSet(undefined);
-  return parseSpecificCharacterSet(asciiValue(el));
-}
 
-function textValue(el: Element | undefined, sets: CharacterSets): string | undefined {
-  if (!el || el.kind !== 'value') return undefined;
-  return decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '');
-}
 
 function encodeValue(text: string, vr: VR, sets: CharacterSets): Uint8Array {
   const traits = VR_TRAITS[vr];
@@ -162,14 +152,9 @@ function encodeTextLenient(text: string, sets: CharacterSets, vr: VR): Uint8Arra
   }
 }
 
-function privateCreatorOf(ds: Dataset, t: Tag, sets: CharacterSets): string | undefined {
-  const slot = privateCreatorSlotOf(t);
-  if (slot === undefined) return undefined;
-  return textValue(ds.get(slot), sets)?.trim();
-}
 
 function collectIdentifiers(ds: Dataset, inherited: CharacterSets, plan: DeidPlan, into: IdentifierSet): void {
-  const sets = charsetOf(ds, inherited);
+  const sets = characterSetsOf(ds, inherited);
   for (const el of ds.values()) {
     if (el.kind === 'sequence') {
       for (const item of el.items) collectIdentifiers(item, sets, plan, into);
@@ -190,7 +175,7 @@ function record(ctx: Context, path: string, t: Tag, action: ActionKind, rule: st
 }
 
 function transformDataset(ds: Dataset, prefix: string, inherited: CharacterSets, ctx: Context, top: boolean): Map<Tag, Element> {
-  const sets = charsetOf(ds, inherited);
+  const sets = characterSetsOf(ds, inherited);
   const out = new Map<Tag, Element>();
   const keptPrivateSlots = new Set<Tag>();
   for (const el of ds.values()) {
@@ -226,8 +211,7 @@ function dropOrphanOverlays(input: Dataset, out: Map<Tag, Element>, prefix: stri
 }
 
 function transformItems(el: Element & { kind: 'sequence' }, path: string, sets: CharacterSets, ctx: Context, privateCreator?: string): Element {
-  const g = el.tag >>> 16;
-  ctx.sequencePath.push(privateCreator !== undefined ? { group: g, creator: privateCreator, elementByte: el.tag & 0xff } : { group: g, element: el.tag & 0xffff });
+  ctx.sequencePath.push(pathStep(el.tag, privateCreator));
   try {
     return {
       kind: 'sequence',
@@ -473,7 +457,7 @@ function addDeidentificationAttributes(out: Map<Tag, Element>, ctx: Context): vo
 /** The file meta group of the output: structural elements only, following the new dataset. */
 function buildMeta(file: DicomFile, out: Dataset, plan: DeidPlan): Dataset {
   const meta = new Map<Tag, Element>();
-  meta.set(makeTag(0x0002, 0x0001), { kind: 'value', tag: makeTag(0x0002, 0x0001), vr: 'OB', bytes: Uint8Array.of(0, 1) });
+  meta.set(FILE_META_VERSION.tag, FILE_META_VERSION);
   const sopClass = asciiValue(out.get(Tags.SOPClassUID)) ?? asciiValue(file.meta.get(Tags.MediaStorageSOPClassUID)) ?? '';
   const sopInstance = asciiValue(out.get(Tags.SOPInstanceUID)) ?? '';
   meta.set(Tags.MediaStorageSOPClassUID, ascii(Tags.MediaStorageSOPClassUID, 'UI', sopClass));

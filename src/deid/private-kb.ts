@@ -19,6 +19,12 @@ export type PrivatePathStep =
   | { readonly group: number; readonly element: number }
   | { readonly group: number; readonly creator: string; readonly elementByte: number };
 
+/** The step for an enclosing sequence: by creator and element byte when private, by tag otherwise. */
+export function pathStep(t: number, privateCreator: string | undefined): PrivatePathStep {
+  const group = t >>> 16;
+  return privateCreator !== undefined ? { group, creator: privateCreator, elementByte: t & 0xff } : { group, element: t & 0xffff };
+}
+
 interface Row {
   readonly path: string;
   readonly vr: VR | undefined;

@@ -12,9 +12,10 @@ import { decodeText, parseSpecificCharacterSet, type CharacterSets } from '../di
 import { keywordOf } from '../dicom/dictionary.js';
 import { DicomParseError } from '../dicom/errors.js';
 import { readDicom } from '../dicom/reader.js';
-import { formatTag, isPrivate, isPrivateCreator, privateCreatorSlotOf, Tags, tag as makeTag, type Tag } from '../dicom/tag.js';
+import { formatTag, isPrivate, isPrivateCreator, Tags, tag as makeTag } from '../dicom/tag.js';
+import { characterSetsOf, privateCreatorOf, STANDARD_UID_ROOT, textValue } from '../dicom/text.js';
 import { VR_TRAITS } from '../dicom/vr.js';
-import type { PrivatePathStep } from '../deid/private-kb.js';
+import { pathStep, type PrivatePathStep } from '../deid/private-kb.js';
 import { decide, DEIDENTIFICATION_ATTRIBUTES, type RuleSettings } from '../deid/rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, type OptionName } from '../deid/profile.js';
 import { EMPTY_RECIPE, findRecipeRule, type Recipe } from '../deid/recipe.js';
@@ -68,7 +69,6 @@ export interface VerifyOptions {
 }
 
 const UID_PATTERN = /^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/;
-const STANDARD_UID_ROOT = '1.2.840.10008.';
 const CODE_VALUE = makeTag(0x0008, 0x0100);
 
 export function validUid(uid: string): boolean {
@@ -101,13 +101,9 @@ interface FileCheck {
   readonly sequencePath: PrivatePathStep[];
 }
 
-function charsetOf(ds: Dataset, inherited: CharacterSets): CharacterSets {
-  const el = ds.get(Tags.SpecificCharacterSet);
-  return el ? parseSpecificCharacterSet(asciiValue(el)) : inherited;
-}
 
 function checkDataset(ds: Dataset, prefix: string, sets: CharacterSets, c: FileCheck, top: boolean): void {
-  sets = charsetOf(ds, sets);
+  sets = characterSetsOf(ds, sets);
   for (const el of ds.values()) {
     const path = prefix + formatTag(el.tag);
     checkElement(ds, el, path, sets, c, top);
@@ -120,11 +116,11 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
     c.findings.push({ file: c.file, kind, element: path, detail });
   };
   const name = keywordOf(t) ?? (isPrivate(t) ? 'private element' : 'unknown element');
-  const creator = isPrivate(t) ? creatorOf(ds, t, sets) : undefined;
+  const creator = isPrivate(t) ? privateCreatorOf(ds, t, sets) : undefined;
   const recipeRule = findRecipeRule(c.recipe, t, creator, { modality: c.modality, sopClassUid: c.sopClassUid });
   const descend = () => {
     if (el.kind !== 'sequence') return;
-    c.sequencePath.push(creator !== undefined ? { group: t >>> 16, creator, elementByte: t & 0xff } : { group: t >>> 16, element: t & 0xffff });
+    c.sequencePath.push(pathStep(t, creator));
     el.items.forEach((item, i) => checkDataset(item, `${path}[${i}]`, sets, c, false));
     c.sequencePath.pop();
   };
@@ -148,12 +144,6 @@ function isEmpty(el: Element): boolean {
   return el.bytes.every((b) => b === 0x20 || b === 0);
 }
 
-function creatorOf(ds: Dataset, t: Tag, sets: CharacterSets): string | undefined {
-  const slot = privateCreatorSlotOf(t);
-  const el = slot === undefined ? undefined : ds.get(slot);
-  if (!el || el.kind !== 'value') return undefined;
-  return decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '').trim();
-}
 
 function checkUids(el: Element, path: string, c: FileCheck): void {
   if (el.kind !== 'value' || el.vr !== 'UI') return;
@@ -266,18 +256,18 @@ export function collectOriginalValues(file: DicomFile, settings: RuleSettings, r
   const path: PrivatePathStep[] = [];
 
   const visit = (ds: Dataset, sets: CharacterSets, insideRemoved: boolean) => {
-    sets = charsetOf(ds, sets);
+    sets = characterSetsOf(ds, sets);
     for (const el of ds.values()) {
       const t = el.tag;
       if (isPrivateCreator(t)) continue;
-      const creator = isPrivate(t) ? creatorOf(ds, t, sets) : undefined;
+      const creator = isPrivate(t) ? privateCreatorOf(ds, t, sets) : undefined;
       const recipeRule = findRecipeRule(recipe, t, creator, { modality, sopClassUid });
       const decision = recipeRule ? undefined : decide(t, settings, { modality, isSequence: el.kind === 'sequence', privateCreator: creator, sequencePath: path });
       const action = recipeRule?.action ?? decision!.action;
       const vr = el.kind === 'value' ? el.vr : 'SQ';
       const fate: Fate = insideRemoved ? 'removed' : fateOf(action, vr);
       if (el.kind === 'sequence') {
-        path.push(creator !== undefined ? { group: t >>> 16, creator, elementByte: t & 0xff } : { group: t >>> 16, element: t & 0xffff });
+        path.push(pathStep(t, creator));
         // Items of a removed or emptied sequence are gone whole; other sequences are judged item by item.
         for (const item of el.items) visit(item, sets, fate === 'removed' && (action === 'X' || action === 'Z' || action === 'remove' || action === 'empty'));
         path.pop();
@@ -286,7 +276,7 @@ export function collectOriginalValues(file: DicomFile, settings: RuleSettings, r
       if (el.kind !== 'value' || !VR_TRAITS[el.vr].text) continue;
       let text: string;
       try {
-        text = decodeText(el.bytes, sets, el.vr).replace(/[\0 ]+$/, '');
+        text = textValue(el, sets) ?? '';
       } catch {
         continue;
       }
@@ -389,14 +379,17 @@ function buildNeedles(v: OriginalValues): Needles {
   return { matcher, sources, long, paired, count: sources.size + [...paired.values()].reduce((n, m) => n + m.size, 0), ambiguous };
 }
 
-/** Element-aware search: names the element where an original value survived. */
-function searchValues(ds: Dataset, prefix: string, sets: CharacterSets, needles: Needles, file: string, out: Finding[], top: boolean): void {
-  sets = charsetOf(ds, sets);
+/**
+ * Every value element of an output with its text (decoded in its character sets; binary values
+ * as Latin-1), at every depth, except the attributes radanon writes itself.
+ */
+function forEachValueText(ds: Dataset, visit: (path: string, el: Element & { kind: 'value' }, text: string) => void, prefix = '', inherited?: CharacterSets): void {
+  const sets = characterSetsOf(ds, inherited);
   for (const el of ds.values()) {
     const path = prefix + formatTag(el.tag);
-    if (top && DEIDENTIFICATION_ATTRIBUTES.has(el.tag)) continue; // written by the tool itself
+    if (prefix === '' && DEIDENTIFICATION_ATTRIBUTES.has(el.tag)) continue; // written by the tool itself
     if (el.kind === 'sequence') {
-      el.items.forEach((item, i) => searchValues(item, `${path}[${i}]`, sets, needles, file, out, false));
+      el.items.forEach((item, i) => forEachValueText(item, visit, `${path}[${i}]`, sets));
       continue;
     }
     if (el.kind !== 'value') continue;
@@ -406,37 +399,30 @@ function searchValues(ds: Dataset, prefix: string, sets: CharacterSets, needles:
     } catch {
       text = Buffer.from(el.bytes).toString('latin1');
     }
-    const m = needles.matcher?.exec(text);
-    if (m) {
-      const source = needles.sources.get(m[0].toLowerCase()) ?? 'attribute';
-      out.push({ file, kind: 'original-value-in-file', element: path, detail: `${keywordOf(el.tag) ?? 'element'} holds a value of the originals' ${source}` });
-    }
+    visit(path, el, text);
   }
 }
 
+/** Element-aware search: names the element where an original value survived. */
+function searchValues(ds: Dataset, needles: Needles, file: string, out: Finding[]): void {
+  forEachValueText(ds, (path, el, text) => {
+    const m = needles.matcher?.exec(text);
+    if (!m) return;
+    const source = needles.sources.get(m[0].toLowerCase()) ?? 'attribute';
+    out.push({ file, kind: 'original-value-in-file', element: path, detail: `${keywordOf(el.tag) ?? 'element'} holds a value of the originals' ${source}` });
+  });
+}
+
 /** The paired original's dates and name parts must not occur in its output. */
-function searchPaired(ds: Dataset, prefix: string, sets: CharacterSets, values: Map<string, string>, matcher: RegExp | undefined, file: string, out: Finding[], top: boolean): void {
-  sets = charsetOf(ds, sets);
-  for (const el of ds.values()) {
-    const path = prefix + formatTag(el.tag);
-    if (top && DEIDENTIFICATION_ATTRIBUTES.has(el.tag)) continue;
-    if (el.kind === 'sequence') {
-      el.items.forEach((item, i) => searchPaired(item, `${path}[${i}]`, sets, values, matcher, file, out, false));
-      continue;
-    }
-    if (el.kind !== 'value' || !VR_TRAITS[el.vr].text || el.vr === 'UI') continue;
-    let text: string;
-    try {
-      text = decodeText(el.bytes, sets, el.vr);
-    } catch {
-      continue;
-    }
+function searchPaired(ds: Dataset, values: Map<string, string>, matcher: RegExp | undefined, file: string, out: Finding[]): void {
+  forEachValueText(ds, (path, el, text) => {
+    if (!VR_TRAITS[el.vr].text || el.vr === 'UI') return;
     const m = el.vr === 'DA' || el.vr === 'DT' ? /\d{8}/.exec(text) : matcher?.exec(text);
     const hit = m ? m[0].toLowerCase() : undefined;
     if (hit && values.has(hit)) {
       out.push({ file, kind: 'original-value-in-file', element: path, detail: `${keywordOf(el.tag) ?? 'element'} holds the original ${values.get(hit)} of this image` });
     }
-  }
+  });
 }
 
 export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport> {
@@ -473,12 +459,12 @@ export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport
     findings.push(...checkFile(file, rel, options));
     if (!needles) continue;
     const before = findings.length;
-    searchValues(file.dataset, '', parseSpecificCharacterSet(undefined), needles, rel, findings, true);
+    searchValues(file.dataset, needles, rel, findings);
     const key = pixelKey(file);
     const paired = key ? needles.paired.get(key) : undefined;
     if (paired && paired.size > 0) {
       const words = [...paired.keys()].filter((k) => !/^\d{8}$/.test(k));
-      searchPaired(file.dataset, '', parseSpecificCharacterSet(undefined), paired, boundaryMatcher(words), rel, findings, true);
+      searchPaired(file.dataset, paired, boundaryMatcher(words), rel, findings);
     }
     if (findings.length === before) {
       for (const n of needles.long) {
