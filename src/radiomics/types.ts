@@ -73,3 +73,12 @@ export interface TextureOptions {
   /** NGLDM coarseness parameter a, IBSI default 0. */
   readonly ngldmCoarseness: number;
 }
+
+/**
+ * Discretisation of intensities into grey levels (IBSI 2.7). Fixed bin size places the first
+ * bin edge at the re-segmentation range's minimum (or the ROI's minimum without one).
+ */
+export type Discretisation =
+  | { readonly method: 'none' }
+  | { readonly method: 'FBN'; readonly bins: number }
+  | { readonly method: 'FBS'; readonly binWidth: number };
