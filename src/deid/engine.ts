@@ -3,7 +3,7 @@
  * pseudonymizer to a new file and the list of actions taken. It reads and writes nothing.
  *
  * Order of precedence for each element, at every depth:
- *   1. a recipe rule (the site's explicit decision);
+ *   1. a recipe rule (the site's explicit decision, a generalization included);
  *   2. the identity attributes that become the research ID (Patient ID, Patient Name);
  *   3. private elements: kept only under Retain Safe Private when the private tag knowledge
  *      base marks the signature safe; everything else private is removed;
@@ -20,13 +20,13 @@ import { VR_TRAITS, type VR } from '../dicom/vr.js';
 import { cleanText, IdentifierSet } from './clean-text.js';
 import { NotADateError, shiftMultiValue } from './dates.js';
 import { pathStep, type PrivatePathStep } from './private-kb.js';
-import { decide, DEIDENTIFICATION_ATTRIBUTES } from './rules.js';
+import { decide, DEIDENTIFICATION_ATTRIBUTES, generalizeValue } from './rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, profileRuleFor, resolveAction, type DeidentificationMethod, type OptionName } from './profile.js';
-import { findRecipeRule, type Recipe, type RecipeContext, type RecipeRule } from './recipe.js';
+import { findRecipeRule, MAPPABLE_VRS, MASKABLE_VRS, type Recipe, type RecipeContext, type RecipeRule } from './recipe.js';
 import { CLASS_UID_ATTRIBUTES } from './safe-attributes.js';
 import type { Pseudonymizer } from './pseudonyms.js';
 
-export type ActionKind = 'removed' | 'emptied' | 'dummy' | 'pseudonymized' | 'shifted' | 'cleaned' | 'replaced' | 'kept';
+export type ActionKind = 'removed' | 'emptied' | 'dummy' | 'pseudonymized' | 'shifted' | 'cleaned' | 'replaced' | 'generalized' | 'kept';
 
 /** One change made to the dataset. Never holds a value, original or new. */
 export interface DeidAction {
@@ -410,7 +410,46 @@ function applyRecipe(el: Element, r: RecipeRule, path: string, sets: CharacterSe
       if (el.kind === 'value' && (el.vr === 'DA' || el.vr === 'DT')) return shiftDates(el, rule, path, ctx);
       record(ctx, path, el.tag, 'removed', `${rule}:not-a-date`);
       return undefined;
+    case 'generalize':
+      return generalize(el, r, rule, path, sets, ctx);
   }
+}
+
+/**
+ * A recipe's generalization. The recipe was checked against the dictionary's VR; an element
+ * written with another VR (or as a sequence) cannot be generalized, and keeping it would leak
+ * the value, so it is removed. Dates are shifted first, with the patient's offset as everywhere
+ * else, unless the plan keeps full dates: the generalized date is then the one a table drawn
+ * from the de-identified headers holds, and intervals between a patient's studies stay coherent.
+ */
+function generalize(el: Element, r: RecipeRule, rule: string, path: string, sets: CharacterSets, ctx: Context): Element | undefined {
+  const g = r.generalize!;
+  const vr = el.kind === 'value' ? el.vr : undefined;
+  const fits =
+    vr !== undefined &&
+    (g.kind === 'bins' ? vr === 'AS' : g.kind === 'date' ? vr === 'DA' || vr === 'DT' : g.kind === 'mask' ? MASKABLE_VRS.has(vr) : MAPPABLE_VRS.has(vr));
+  if (!fits || el.kind !== 'value') {
+    record(ctx, path, el.tag, 'removed', `${rule}:wrong-vr`);
+    return undefined;
+  }
+  let text = (VR_TRAITS[el.vr].charsetAware ? textValue(el, sets) : asciiValue(el)) ?? '';
+  if (text.trim() === '') return el;
+  if ((el.vr === 'DA' || el.vr === 'DT') && !ctx.plan.options.has('retainLongitudinalFullDates')) {
+    try {
+      text = shiftMultiValue(text, ctx.dateOffset, el.vr);
+    } catch (e) {
+      if (!(e instanceof NotADateError)) throw e;
+      record(ctx, path, el.tag, 'emptied', `${rule}:unparseable`);
+      return emptied(el);
+    }
+  }
+  const result = generalizeValue(text, g, el.vr);
+  if (result.kind === 'empty') {
+    record(ctx, path, el.tag, 'emptied', result.why === 'suppressed' ? rule : `${rule}:${result.why}`);
+    return emptied(el);
+  }
+  record(ctx, path, el.tag, 'generalized', rule);
+  return replaceText(el, result.text, sets);
 }
 
 function longitudinalState(plan: DeidPlan): 'MODIFIED' | 'UNMODIFIED' | 'REMOVED' {

@@ -5,8 +5,10 @@
  * apart; each applies the answer with its own code.
  */
 import { tag as makeTag, isPrivate, Tags, type Tag } from '../dicom/tag.js';
+import type { VR } from '../dicom/vr.js';
 import { safePrivateRule, type PrivatePathStep } from './private-kb.js';
 import { profileRuleFor, resolveAction, type OptionName, type SimpleAction } from './profile.js';
+import { SUPPRESSED_VALUE, type DateGranularity, type Generalization } from './recipe.js';
 import { isSafeAttribute } from './safe-attributes.js';
 
 /** The settings that decide an element's fate. */
@@ -128,4 +130,120 @@ function decidePrivate(t: Tag, settings: RuleSettings, where: ElementContext): D
   if (!kb) return { action: 'X', rule: 'private:unknown' };
   if (kb.disposition !== 'k') return { action: 'X', rule: 'private:kb-not-safe' };
   return { action: 'K', rule: 'private:kb-safe', uids: 'verbatim' };
+}
+
+// ---------------------------------------------------------------------------------------
+// Generalization (recipe action "generalize"): what the engine writes and what verify accepts.
+
+/**
+ * An age string (AS, PS3.5 Table 6.2-1: `nnnD`, `nnnW`, `nnnM` or `nnnY`) in whole years, or
+ * undefined when the value is not one. Days, weeks and months count the whole years they make
+ * (`006M` → 0, `030M` → 2, `010D` → 0; a year of 365.25 days), so an age falls in the same bin
+ * whatever unit it is written in.
+ */
+export function ageInYears(as: string): number | undefined {
+  const m = /^(\d{3})([DWMY])$/.exec(as.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  switch (m[2]) {
+    case 'Y': return n;
+    case 'M': return Math.floor(n / 12);
+    case 'W': return Math.floor((n * 7) / 365.25);
+    default: return Math.floor(n / 365.25);
+  }
+}
+
+/** What generalizing a value gives: a coarser value, or nothing (the element is emptied) and why. */
+export type GeneralizedValue =
+  | { readonly kind: 'value'; readonly text: string }
+  | { readonly kind: 'empty'; readonly why: 'suppressed' | 'not-in-map' | 'unparseable' };
+
+const EMPTY_SUPPRESSED: GeneralizedValue = { kind: 'empty', why: 'suppressed' };
+const EMPTY_NOT_IN_MAP: GeneralizedValue = { kind: 'empty', why: 'not-in-map' };
+const EMPTY_UNPARSEABLE: GeneralizedValue = { kind: 'empty', why: 'unparseable' };
+
+/**
+ * Generalizes a non-empty value of an element with VR `vr` (its text, padding removed). Dates are
+ * taken as they come: the engine shifts them first. Ages and dates are generalized value by
+ * value; a map and a mask act on the whole text, as a table of the headers holds it.
+ */
+export function generalizeValue(text: string, g: Generalization, vr: VR): GeneralizedValue {
+  switch (g.kind) {
+    case 'bins': {
+      const parts = text.split('\\').map((v) => {
+        const years = ageInYears(v);
+        return years === undefined ? undefined : `${String(Math.floor(years / g.years) * g.years).padStart(3, '0')}Y`;
+      });
+      return parts.includes(undefined) ? EMPTY_UNPARSEABLE : { kind: 'value', text: parts.join('\\') };
+    }
+    case 'date': {
+      const parts = text.split('\\').map((v) => truncateDateValue(v, g.to, vr));
+      return parts.includes(undefined) ? EMPTY_UNPARSEABLE : { kind: 'value', text: parts.join('\\') };
+    }
+    case 'map': {
+      const to = g.map.get(text.trim());
+      if (to === undefined) return EMPTY_NOT_IN_MAP;
+      return to === SUPPRESSED_VALUE ? EMPTY_SUPPRESSED : { kind: 'value', text: to };
+    }
+    case 'mask': {
+      const chars = [...text.trim()];
+      const keep = Math.max(0, chars.length - g.characters);
+      return { kind: 'value', text: chars.slice(0, keep).join('') + '*'.repeat(chars.length - keep) };
+    }
+  }
+}
+
+/**
+ * A DA value (`YYYYMMDD`, a range `a-b` of them, or the ACR-NEMA `YYYY.MM.DD`) as the first day of
+ * its month, year or decade, staying a valid DA; a DT value cut to the precision PS3.5 lets DT
+ * have (`YYYYMM`, `YYYY`; a decade as its first year), time and offset dropped.
+ */
+function truncateDateValue(value: string, to: DateGranularity, vr: VR): string | undefined {
+  const v = value.trim();
+  if (v === '') return v;
+  if (vr === 'DA' && v.includes('-')) {
+    const ends = v.split('-').map((p) => (p.trim() === '' ? '' : truncateDateValue(p, to, vr)));
+    return ends.includes(undefined) ? undefined : ends.join('-');
+  }
+  const m = vr === 'DA' ? /^(\d{4})\.?(\d{2})\.?(\d{2})$/.exec(v) : /^(\d{4})(\d{2})?/.exec(v);
+  if (!m) return undefined;
+  const year = m[1]!;
+  const month = m[2];
+  if (month !== undefined && (+month < 1 || +month > 12)) return undefined;
+  const decade = `${year.slice(0, 3)}0`;
+  if (vr === 'DA') {
+    if (to === 'month') return `${year}${month}01`;
+    return to === 'year' ? `${year}0101` : `${decade}0101`;
+  }
+  if (to === 'month') return month === undefined ? year : `${year}${month}`;
+  return to === 'year' ? year : decade;
+}
+
+/**
+ * Whether a value (non-empty, padding removed) of an element a `generalize` rule covers has the
+ * form that rule writes: what `verify` accepts for such an element besides an empty value.
+ */
+export function isGeneralizedValue(text: string, g: Generalization, vr: VR): boolean {
+  switch (g.kind) {
+    case 'bins':
+      return text.split('\\').every((v) => {
+        const m = /^(\d{3})Y$/.exec(v.trim());
+        return m !== null && Number(m[1]) % g.years === 0;
+      });
+    case 'date': {
+      const forms: Record<DateGranularity, RegExp> = vr === 'DA'
+        ? { month: /^\d{6}01$/, year: /^\d{4}0101$/, decade: /^\d{3}00101$/ }
+        : { month: /^\d{4}(\d{2})?$/, year: /^\d{4}$/, decade: /^\d{3}0$/ };
+      return text.split('\\').every((v) => v.trim().split('-').every((p) => p.trim() === '' || forms[g.to].test(p.trim())));
+    }
+    case 'map': {
+      const t = text.trim();
+      for (const to of g.map.values()) if (to === t && to !== SUPPRESSED_VALUE) return true;
+      return false;
+    }
+    case 'mask': {
+      const chars = [...text.trim()];
+      return chars.slice(Math.max(0, chars.length - g.characters)).every((c) => c === '*');
+    }
+  }
 }

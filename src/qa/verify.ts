@@ -16,9 +16,9 @@ import { formatTag, isPrivate, isPrivateCreator, Tags, tag as makeTag } from '..
 import { characterSetsOf, privateCreatorOf, STANDARD_UID_ROOT, textValue } from '../dicom/text.js';
 import { VR_TRAITS } from '../dicom/vr.js';
 import { pathStep, type PrivatePathStep } from '../deid/private-kb.js';
-import { decide, DEIDENTIFICATION_ATTRIBUTES, type RuleSettings } from '../deid/rules.js';
+import { decide, DEIDENTIFICATION_ATTRIBUTES, isGeneralizedValue, type RuleSettings } from '../deid/rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, type OptionName } from '../deid/profile.js';
-import { EMPTY_RECIPE, findRecipeRule, type Recipe } from '../deid/recipe.js';
+import { EMPTY_RECIPE, findRecipeRule, SUPPRESSED_VALUE, type Recipe, type RecipeRule } from '../deid/recipe.js';
 import { CLASS_UID_ATTRIBUTES } from '../deid/safe-attributes.js';
 import { DICOMDIR_SOP_CLASS } from '../pipeline/process-file.js';
 import { walkFiles } from '../pipeline/walk.js';
@@ -29,6 +29,7 @@ export type FindingKind =
   | 'method-missing'
   | 'element-not-allowed'
   | 'element-not-empty'
+  | 'element-not-generalized'
   | 'uid-invalid'
   | 'uid-not-pseudonymized'
   | 'meta-mismatch'
@@ -126,6 +127,9 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
   };
   if (recipeRule) {
     if (recipeRule.action === 'keep') descend();
+    if (recipeRule.action === 'generalize' && !looksGeneralized(el, recipeRule, sets)) {
+      add('element-not-generalized', `${name}: must be empty or generalized as the recipe says (${recipeRule.source})`);
+    }
     return;
   }
   checkUids(el, path, c);
@@ -136,6 +140,19 @@ function checkElement(ds: Dataset, el: Element, path: string, sets: CharacterSet
   if (decision.action === 'X') return add('element-not-allowed', `${name}: must be removed (${decision.rule})`);
   if (decision.action === 'Z' && !isEmpty(el)) return add('element-not-empty', `${name}: must be empty (${decision.rule})`);
   descend();
+}
+
+/** An element a `generalize` rule covers is compliant when empty or of the form the rule writes. */
+function looksGeneralized(el: Element, rule: RecipeRule, sets: CharacterSets): boolean {
+  if (isEmpty(el)) return true;
+  if (el.kind !== 'value') return false;
+  let text: string;
+  try {
+    text = (VR_TRAITS[el.vr].charsetAware ? textValue(el, sets) : asciiValue(el)) ?? '';
+  } catch {
+    return false;
+  }
+  return text.trim() === '' || isGeneralizedValue(text, rule.generalize!, el.vr);
 }
 
 function isEmpty(el: Element): boolean {
@@ -226,7 +243,7 @@ export function pixelKey(file: DicomFile): string | undefined {
   return createHash('sha256').update(px.bytes).digest('hex');
 }
 
-type Fate = 'kept' | 'removed' | 'cleaned' | 'shifted';
+type Fate = 'kept' | 'removed' | 'cleaned' | 'shifted' | 'generalized';
 
 /** What happens to an element's original value under a decision (or a recipe rule). */
 function fateOf(action: string, vr: string): Fate {
@@ -237,6 +254,8 @@ function fateOf(action: string, vr: string): Fate {
     case 'C':
     case 'shift':
       return vr === 'DA' || vr === 'DT' ? 'shifted' : 'cleaned';
+    case 'generalize':
+      return 'generalized';
     default:
       return 'removed';
   }
@@ -302,6 +321,20 @@ export function collectOriginalValues(file: DicomFile, settings: RuleSettings, r
         continue;
       }
       if (fate === 'cleaned') continue; // what cleaning keeps is not identifying; what it removes is found in the other elements
+      if (fate === 'generalized') {
+        // A coarsened age or date is what the rule publishes, and may equal the original (a
+        // study on the first of January); a mapped or masked value must not survive, unless
+        // the map keeps it as it is, which publishes it.
+        const g = recipeRule!.generalize!;
+        if (g.kind === 'bins' || g.kind === 'date') continue;
+        for (const v of values) {
+          const published = g.kind === 'map' ? g.map.get(v) : undefined;
+          if (published !== undefined && published !== SUPPRESSED_VALUE) into.retained.add(published.toLowerCase());
+          if (published === v) continue;
+          if (!isWeakNeedle(v)) into.identifying.set(v, source);
+        }
+        continue;
+      }
       if (el.vr === 'DA' || el.vr === 'DT') {
         for (const v of values) if (paired && v.length >= 8) paired.set(v.slice(0, 8), source);
         continue;

@@ -102,7 +102,7 @@ describe('recipe errors: RecipeError with the line and a specific reason', () =>
     { name: 'unknown keyword', source: lines('  - keyword: PatientNmae', '    action: remove'), line: 8, reason: /unknown DICOM keyword "PatientNmae"/ },
     { name: 'bad tag', source: lines('  - keyword: PatientAge', '    action: remove', '  - tag: "(0010,00ZZ)"', '    action: remove'), line: 10, reason: /not a DICOM tag: "\(0010,00ZZ\)"/ },
     { name: 'private tag by tag number', source: lines('  - tag: "(0019,101E)"', '    action: keep'), line: 8, reason: /private elements are addressed by private: \{group, creator, element\}/ },
-    { name: 'missing action', source: lines('  - keyword: PatientAge', '    when: { modality: CT }'), line: 8, reason: /action must be one of keep, remove, empty, replace, pseudonymize, shift, got undefined/ },
+    { name: 'missing action', source: lines('  - keyword: PatientAge', '    when: { modality: CT }'), line: 8, reason: /action must be one of keep, remove, empty, replace, pseudonymize, shift, generalize, got undefined/ },
     { name: 'bad action', source: lines('  - keyword: PatientAge', '    action: obliterate'), line: 9, reason: /action must be one of .* got "obliterate"/ },
     { name: 'replace without value', source: lines('  - keyword: PatientAge', '    action: replace'), line: 8, reason: /action "replace" needs a string "value"/ },
     { name: 'replace with a non-string value', source: lines('  - keyword: PatientAge', '    action: replace', '    value: 50'), line: 8, reason: /needs a string "value"/ },
