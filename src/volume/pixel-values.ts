@@ -1,0 +1,69 @@
+/**
+ * Stored pixel values of native (uncompressed) DICOM pixel data (PS3.5 8.1.1; PS3.3 C.7.6.3.1):
+ * Bits Allocated per value, of which only the Bits Stored bits ending at High Bit hold the value
+ * (the others may carry anything, such as overlays in old files), two's complement when Pixel
+ * Representation is 1, in the data set's byte order.
+ */
+
+/** How the stored pixel values of an image are laid out (PS3.3 C.7.6.3 Image Pixel module). */
+export interface PixelLayout {
+  readonly rows: number;
+  readonly columns: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly highBit: number;
+  readonly signed: boolean;
+  /** Pixel Data (integers), Float Pixel Data or Double Float Pixel Data. */
+  readonly sample: 'integer' | 'float32' | 'float64';
+}
+
+/** Bytes a frame occupies. */
+export function frameBytes(layout: PixelLayout): number {
+  return (layout.rows * layout.columns * layout.bitsAllocated) / 8;
+}
+
+/**
+ * A reader of value n (counting from the start of `bytes`). `swapPairs`: 8-bit values in an OW
+ * element of a big-endian data set, whose bytes are swapped in pairs.
+ */
+export function storedReader(bytes: Uint8Array, layout: PixelLayout, little: boolean, swapPairs: boolean): (n: number) => number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (layout.sample === 'float32') return (n) => view.getFloat32(4 * n, little);
+  if (layout.sample === 'float64') return (n) => view.getFloat64(8 * n, little);
+  const shift = layout.highBit + 1 - layout.bitsStored;
+  if (layout.bitsStored === 32) return layout.signed ? (n) => view.getInt32(4 * n, little) : (n) => view.getUint32(4 * n, little);
+  const mask = 2 ** layout.bitsStored - 1;
+  const signBit = 2 ** (layout.bitsStored - 1);
+  const range = 2 ** layout.bitsStored;
+  const raw: (n: number) => number =
+    layout.bitsAllocated === 8
+      ? swapPairs
+        ? (n) => bytes[n ^ 1]!
+        : (n) => bytes[n]!
+      : layout.bitsAllocated === 16
+        ? (n) => view.getUint16(2 * n, little)
+        : (n) => view.getUint32(4 * n, little);
+  if (layout.bitsStored === layout.bitsAllocated && shift === 0) {
+    if (!layout.signed) return raw;
+    return (n) => {
+      const v = raw(n);
+      return v >= signBit ? v - range : v;
+    };
+  }
+  return (n) => {
+    const v = (raw(n) >>> shift) & mask;
+    return layout.signed && v >= signBit ? v - range : v;
+  };
+}
+
+/** Smallest and largest stored value of `count` values from value `first`. */
+export function storedRange(read: (n: number) => number, first: number, count: number): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let n = first; n < first + count; n++) {
+    const v = read(n);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
