@@ -24,3 +24,18 @@ export { summarize, type RunReport } from './pipeline/report.js';
 export type { JobSettings } from './pipeline/settings.js';
 
 export { verifyFolder, checkFile, summarizeVerify, type VerifyReport, type VerifyOptions, type Finding, type FindingKind } from './qa/verify.js';
+
+export type { Vec3, Grid, Volume, Mask, VoxelArray } from './volume/volume.js';
+export { readNifti, writeNifti, encodeNifti } from './volume/nifti.js';
+export { readDicomSeries, listDicomSeries } from './volume/dicom-series.js';
+export { readSegmentation, listSegments } from './volume/segmentation.js';
+export { readRtStruct, listRtStructRois } from './volume/rtstruct.js';
+export { loadImage, loadMask, type LoadedImage } from './volume/load.js';
+export { VolumeError, VolumeFormatError, VolumeGeometryError, VolumeSelectionError } from './volume/errors.js';
+
+export { computeFeatures, type FeatureResult, type FeatureOptions } from './radiomics/engine.js';
+export { FAMILIES, FAMILY_NAMES } from './radiomics/families.js';
+export { PRESETS as RADIOMICS_PRESETS, PRESET_NAMES as RADIOMICS_PRESET_NAMES, loadSettings as loadRadiomicsSettings, parseSettings as parseRadiomicsSettings, validateSettings as validateRadiomicsSettings, type RadiomicsSettings, type PresetName as RadiomicsPresetName } from './radiomics/settings.js';
+export { formatFeatures, parseFeatureTable, compareFeatures, formatComparison, type FeatureComparison, type FeatureChange, type Tolerance } from './radiomics/feature-table.js';
+export { RadiomicsInputError, RadiomicsSettingsError } from './radiomics/errors.js';
+export type { Feature, FamilyShort, Aggregation, Discretisation } from './radiomics/types.js';

@@ -4,12 +4,28 @@ import { Command, CommanderError } from 'commander';
 import { RecipeError } from '../deid/recipe.js';
 import { LookupTableError, SettingsError } from '../deid/plan.js';
 import { UsageError } from '../pipeline/run.js';
+import { RadiomicsInputError, RadiomicsSettingsError } from '../radiomics/errors.js';
+import { FeatureTableError } from '../radiomics/feature-table.js';
+import { VolumeError } from '../volume/errors.js';
 import { VERSION } from '../version.js';
 import { deidCommand } from './commands/deid.js';
+import { featuresCommand } from './commands/features.js';
 import { verifyCommand } from './commands/verify.js';
 
-/** Exit status 2: the command or its settings were wrong, nothing was processed. */
+/** Exit status 2: the command, its settings or its input were wrong, nothing was processed. */
 const USAGE = 2;
+
+/** Errors found before any work is done: the message says what to change. */
+const USAGE_ERRORS = [
+  UsageError,
+  RecipeError,
+  LookupTableError,
+  SettingsError,
+  RadiomicsSettingsError,
+  RadiomicsInputError,
+  FeatureTableError,
+  VolumeError,
+];
 
 const program = new Command('radanon')
   .description('De-identification of medical images for research sharing')
@@ -18,14 +34,15 @@ const program = new Command('radanon')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 program.addCommand(deidCommand().exitOverride());
 program.addCommand(verifyCommand().exitOverride());
+program.addCommand(featuresCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : USAGE;
-  } else if (e instanceof UsageError || e instanceof RecipeError || e instanceof LookupTableError || e instanceof SettingsError) {
-    process.stderr.write(`radanon: ${e.message}\n`);
+  } else if (USAGE_ERRORS.some((kind) => e instanceof kind)) {
+    process.stderr.write(`radanon: ${(e as Error).message}\n`);
     process.exitCode = USAGE;
   } else {
     // The run started and could not finish (a full disk, a vanished folder): not every file

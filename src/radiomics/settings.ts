@@ -105,7 +105,7 @@ export interface RadiomicsSettings {
 // ---------------------------------------------------------------------------------------------
 // Presets
 
-export const PRESET_NAMES = ['ibsi-phantom', 'ibsi-A', 'ibsi-B', 'ibsi-C', 'ibsi-D', 'ibsi-E'] as const;
+export const PRESET_NAMES = ['default', 'ibsi-phantom', 'ibsi-A', 'ibsi-B', 'ibsi-C', 'ibsi-D', 'ibsi-E'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 /** The texture aggregations an approach reports by default. */
@@ -129,11 +129,25 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * `default`, for images of any modality when no settings are given: 3-D, the image's own grid,
+ * no re-segmentation (no modality's units assumed), fixed bin number (32 grey levels for texture
+ * and histogram, 1000 for the intensity-volume histogram), which IBSI recommends for arbitrary
+ * intensity units.
+ *
  * IBSI's reference configurations (IBSI chapter 5). The digital phantom: no interpolation,
  * no re-segmentation, grey levels used as they are, every texture aggregation. The CT phantom:
  * configurations A–E as in their tables.
  */
 export const PRESETS: Readonly<Record<PresetName, RadiomicsSettings>> = deepFreeze({
+  default: {
+    approach: '3D',
+    textureDimensions: ['3D'],
+    interpolation: null,
+    resegmentation: { range: null, outlierSigma: null },
+    discretisation: { method: 'FBN', bins: 32 },
+    ivhDiscretisation: { method: 'FBN', bins: 1000 },
+    texture: IBSI_TEXTURE,
+  },
   'ibsi-phantom': {
     approach: '3D',
     textureDimensions: ['2D', '2.5D', '3D'],

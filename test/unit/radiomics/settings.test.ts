@@ -214,7 +214,7 @@ describe('settings errors name the file, the line, the key and the reason', () =
   });
 
   test('a preset that does not exist, text that is not YAML, a document that is not a mapping', () => {
-    expect(settingsError('extends: ibsi-F\n').message).toBe('site.yaml:1: extends: must name a preset (ibsi-phantom, ibsi-A, ibsi-B, ibsi-C, ibsi-D, ibsi-E), got "ibsi-F"');
+    expect(settingsError('extends: ibsi-F\n').message).toBe('site.yaml:1: extends: must name a preset (default, ibsi-phantom, ibsi-A, ibsi-B, ibsi-C, ibsi-D, ibsi-E), got "ibsi-F"');
     expect(settingsError('approach: [3D\n').message).toMatch(/^site\.yaml:\d+: not valid YAML or JSON/);
     expect(settingsError('- 3D\n').message).toMatch(/^site\.yaml:1: a settings file is a mapping/);
   });
