@@ -53,6 +53,7 @@ export function computeFeatures(image: Volume, mask: Mask, settings: RadiomicsSe
   const texture: TextureOptions = {
     dimensions: settings.textureDimensions,
     distance: settings.texture.distance,
+    linkageDistance: settings.texture.linkageDistance,
     ngldmCoarseness: settings.texture.ngldmCoarseness,
   };
 

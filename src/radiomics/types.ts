@@ -70,6 +70,8 @@ export interface TextureOptions {
   readonly dimensions: readonly TextureDimension[];
   /** GLCM, NGTDM, NGLDM neighbourhood distance (Chebyshev), IBSI default 1. */
   readonly distance: number;
+  /** GLSZM, GLDZM: voxels of one grey level within this Chebyshev distance form one zone; IBSI default 1. */
+  readonly linkageDistance: number;
   /** NGLDM coarseness parameter a, IBSI default 0. */
   readonly ngldmCoarseness: number;
 }

@@ -108,7 +108,7 @@ function timed<T>(run: () => T): { result: T; ms: number } {
 
 describe('GLCM and GLRLM of the IBSI CT phantom, configuration A', () => {
   const roi = configurationA();
-  const options = { dimensions: ['2D', '2.5D'] as const, distance: 1, ngldmCoarseness: 0 };
+  const options = { dimensions: ['2D', '2.5D'] as const, distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
   const cm = timed(() => glcmFeatures(roi, options));
   const rlm = timed(() => glrlmFeatures(roi, options));
   const voxels = roi.levels.reduce((n, g) => n + (g > 0 ? 1 : 0), 0);

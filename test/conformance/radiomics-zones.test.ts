@@ -89,7 +89,7 @@ function referenceRows(data: string, families: readonly string[]): ReferenceRow[
     }));
 }
 
-const OPTIONS: TextureOptions = { dimensions: ['2D', '2.5D'], distance: 1, ngldmCoarseness: 0 };
+const OPTIONS: TextureOptions = { dimensions: ['2D', '2.5D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 describe('IBSI CT phantom, configuration A: GLSZM, GLDZM, NGTDM, NGLDM', () => {
   let roi: DiscretisedRoi;

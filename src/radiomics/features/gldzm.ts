@@ -85,8 +85,8 @@ export function edgeDistanceMap(mask: Uint8Array, dims: Vec3, inSlice: boolean):
 }
 
 /** Builds the GLDZM of each slice (k ascending, slices holding intensity-mask voxels) or of the volume. */
-function distanceZoneMatrices(roi: CroppedRoi, inSlice: boolean): CountMatrix[] {
-  const zones = labelZones(roi.levels, roi.dims, inSlice);
+function distanceZoneMatrices(roi: CroppedRoi, inSlice: boolean, linkage: number): CountMatrix[] {
+  const zones = labelZones(roi.levels, roi.dims, inSlice, linkage);
   const dist = edgeDistanceMap(roi.morphMask, roi.dims, inSlice);
   const zoneDistance = new Int32Array(zones.count).fill(0x7fffffff);
   const { zoneOf } = zones;
@@ -121,13 +121,13 @@ function distanceZoneMatrices(roi: CroppedRoi, inSlice: boolean): CountMatrix[] 
 }
 
 /** The GLDZM of each slice (k ascending) that holds voxels of the intensity mask: 2-D zones and distances. */
-export function gldzmSliceMatrices(d: DiscretisedRoi, morphMask: Uint8Array): CountMatrix[] {
-  return distanceZoneMatrices(cropToRoi(d, FAMILY, morphMask), true);
+export function gldzmSliceMatrices(d: DiscretisedRoi, morphMask: Uint8Array, linkage = 1): CountMatrix[] {
+  return distanceZoneMatrices(cropToRoi(d, FAMILY, morphMask), true, linkage);
 }
 
 /** The GLDZM of the volume: 26-connected zones, 6-connected distances. */
-export function gldzmVolumeMatrix(d: DiscretisedRoi, morphMask: Uint8Array): CountMatrix {
-  return distanceZoneMatrices(cropToRoi(d, FAMILY, morphMask), false)[0]!;
+export function gldzmVolumeMatrix(d: DiscretisedRoi, morphMask: Uint8Array, linkage = 1): CountMatrix {
+  return distanceZoneMatrices(cropToRoi(d, FAMILY, morphMask), false, linkage)[0]!;
 }
 
 /**
@@ -139,12 +139,12 @@ export function gldzmFeatures(d: DiscretisedRoi, morphMask: Uint8Array, o: Textu
   checkTextureOptions(o, FAMILY);
   const roi = cropToRoi(d, FAMILY, morphMask);
   let slices: CountMatrix[] | undefined;
-  const perSlice = () => (slices ??= distanceZoneMatrices(roi, true));
+  const perSlice = () => (slices ??= distanceZoneMatrices(roi, true, o.linkageDistance));
   const results = requestedDimensions(o).map((dimension: TextureDimension) => {
     let values: CountMatrixFeatures;
     if (dimension === '2D') values = meanRecordOverSlices(perSlice().map(countMatrixFeatures), COUNT_MATRIX_FEATURES);
     else if (dimension === '2.5D') values = countMatrixFeatures(mergeCountMatrices(roi.ng, perSlice()));
-    else values = countMatrixFeatures(distanceZoneMatrices(roi, false)[0]!);
+    else values = countMatrixFeatures(distanceZoneMatrices(roi, false, o.linkageDistance)[0]!);
     return { dimension, values };
   });
   return featureRows('dzm', FEATURES, results);

@@ -32,8 +32,8 @@ const FEATURES: readonly FeatureDefinition<CountMatrixFeature>[] = [
   { name: 'Zone size entropy', code: 'GU8N', key: 'entropy' },
 ];
 
-function sliceMatrices(roi: CroppedRoi): CountMatrix[] {
-  const zones = labelZones(roi.levels, roi.dims, true);
+function sliceMatrices(roi: CroppedRoi, linkage: number): CountMatrix[] {
+  const zones = labelZones(roi.levels, roi.dims, true, linkage);
   const voxels = voxelsPerSlice(roi.levels, roi.dims);
   const builders = Array.from(voxels, () => new CountMatrixBuilder(roi.ng));
   for (let z = 0; z < zones.count; z++) builders[zones.slice[z]!]!.add(zones.grey[z]!, zones.size[z]!);
@@ -47,8 +47,8 @@ function sliceMatrices(roi: CroppedRoi): CountMatrix[] {
   return out;
 }
 
-function volumeMatrix(roi: CroppedRoi): CountMatrix {
-  const zones = labelZones(roi.levels, roi.dims, false);
+function volumeMatrix(roi: CroppedRoi, linkage: number): CountMatrix {
+  const zones = labelZones(roi.levels, roi.dims, false, linkage);
   const builder = new CountMatrixBuilder(roi.ng);
   let voxels = 0;
   for (let z = 0; z < zones.count; z++) {
@@ -60,13 +60,13 @@ function volumeMatrix(roi: CroppedRoi): CountMatrix {
 }
 
 /** The GLSZM of each slice (k ascending) that holds voxels of the intensity mask, zones 8-connected. */
-export function glszmSliceMatrices(d: DiscretisedRoi): CountMatrix[] {
-  return sliceMatrices(cropToRoi(d, FAMILY));
+export function glszmSliceMatrices(d: DiscretisedRoi, linkage = 1): CountMatrix[] {
+  return sliceMatrices(cropToRoi(d, FAMILY), linkage);
 }
 
 /** The GLSZM of the volume, zones 26-connected. */
-export function glszmVolumeMatrix(d: DiscretisedRoi): CountMatrix {
-  return volumeMatrix(cropToRoi(d, FAMILY));
+export function glszmVolumeMatrix(d: DiscretisedRoi, linkage = 1): CountMatrix {
+  return volumeMatrix(cropToRoi(d, FAMILY), linkage);
 }
 
 /** The 16 GLSZM features for each requested aggregation ('2D', '2.5D', '3D'); NaN for an empty ROI. */
@@ -74,12 +74,12 @@ export function glszmFeatures(d: DiscretisedRoi, o: TextureOptions): Feature[] {
   checkTextureOptions(o, FAMILY);
   const roi = cropToRoi(d, FAMILY);
   let slices: CountMatrix[] | undefined;
-  const perSlice = () => (slices ??= sliceMatrices(roi));
+  const perSlice = () => (slices ??= sliceMatrices(roi, o.linkageDistance));
   const results = requestedDimensions(o).map((dimension: TextureDimension) => {
     let values: CountMatrixFeatures;
     if (dimension === '2D') values = meanRecordOverSlices(perSlice().map(countMatrixFeatures), COUNT_MATRIX_FEATURES);
     else if (dimension === '2.5D') values = countMatrixFeatures(mergeCountMatrices(roi.ng, perSlice()));
-    else values = countMatrixFeatures(volumeMatrix(roi));
+    else values = countMatrixFeatures(volumeMatrix(roi, o.linkageDistance));
     return { dimension, values };
   });
   return featureRows('szm', FEATURES, results);

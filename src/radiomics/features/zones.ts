@@ -22,6 +22,7 @@ export function checkDistance(distance: number, family: string): void {
 /** Throws a TextureInputError naming `family` when the texture options make no sense. */
 export function checkTextureOptions(o: TextureOptions, family: string): void {
   checkDistance(o.distance, family);
+  checkDistance(o.linkageDistance, family);
   if (!Number.isFinite(o.ngldmCoarseness) || o.ngldmCoarseness < 0) {
     throw new TextureInputError(`${family}: the NGLDM coarseness must be a non-negative number, got ${o.ngldmCoarseness}`);
   }
@@ -140,7 +141,8 @@ export interface ZoneLabels {
  * (`inSlice`), 26-connected in the volume for the 3-D one. An explicit stack replaces recursion
  * so that zones of any size are labelled; each voxel is pushed once, when it is labelled.
  */
-export function labelZones(levels: Int32Array, dims: Vec3, inSlice: boolean): ZoneLabels {
+export function labelZones(levels: Int32Array, dims: Vec3, inSlice: boolean, linkage = 1): ZoneLabels {
+  checkDistance(linkage, 'zone linkage');
   const [nx, ny, nz] = dims;
   const n = levels.length;
   const zoneOf = new Int32Array(n).fill(-1);
@@ -148,10 +150,10 @@ export function labelZones(levels: Int32Array, dims: Vec3, inSlice: boolean): Zo
   const size = new Int32Array(n);
   const slice = new Int32Array(n);
   const stack = new Int32Array(n);
-  const { di, dj, dk, linear } = neighbourOffsets(dims, 1, inSlice);
+  const { di, dj, dk, linear } = neighbourOffsets(dims, linkage, inSlice);
   const m = linear.length;
-  const kInteriorLow = inSlice ? 0 : 1;
-  const kInteriorHigh = inSlice ? nz : nz - 1;
+  const kInteriorLow = inSlice ? 0 : linkage;
+  const kInteriorHigh = inSlice ? nz : nz - linkage;
   let count = 0;
   for (let seed = 0; seed < n; seed++) {
     const g = levels[seed]!;
@@ -168,7 +170,7 @@ export function labelZones(levels: Int32Array, dims: Vec3, inSlice: boolean): Zo
       const t = (v - i) / nx;
       const j = t % ny;
       const k = (t - j) / ny;
-      if (i > 0 && i < nx - 1 && j > 0 && j < ny - 1 && k >= kInteriorLow && k < kInteriorHigh) {
+      if (i >= linkage && i < nx - linkage && j >= linkage && j < ny - linkage && k >= kInteriorLow && k < kInteriorHigh) {
         // Away from the box's faces every neighbour exists: no bounds checks.
         for (let o = 0; o < m; o++) {
           const w = v + linear[o]!;

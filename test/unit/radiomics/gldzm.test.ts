@@ -19,7 +19,7 @@ function phantomRoi(): { d: DiscretisedRoi; morph: Uint8Array } {
   return { d: { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 }, morph: mask.data };
 }
 
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, ngldmCoarseness: 0 };
+const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 /** Reference values are published to 3 significant digits: within half a unit of the last one. */
 function expectPublished(value: number, published: number, what: string): void {

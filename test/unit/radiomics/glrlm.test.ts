@@ -17,7 +17,7 @@ function phantomRoi(): DiscretisedRoi {
   return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
 }
 
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, ngldmCoarseness: 0 };
+const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 type Entry = readonly [i: number, r: number, n: number];
 

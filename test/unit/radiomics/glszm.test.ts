@@ -17,7 +17,7 @@ function phantomRoi(): DiscretisedRoi {
   return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
 }
 
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, ngldmCoarseness: 0 };
+const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 /** Reference values are published to 3 significant digits: within half a unit of the last one. */
 function expectPublished(value: number, published: number, what: string): void {
@@ -147,6 +147,25 @@ describe('zone linkage (IBSI 3.8)', () => {
     expect(zones.count).toBe(4);
     expect(Array.from(zones.zoneOf)).toEqual([0, 1, 2, -1, 3]);
     expect(Array.from(zones.grey)).toEqual([1, 2, 1, 1]);
+  });
+
+  test('a linkage distance of 2 joins voxels one gap apart, in the interior and at the box faces', () => {
+    // Level 1 at i = 0, 2, 4 and 7 along a row, level 2 at 1, 3, 5, 6: Chebyshev distance 2 links
+    // 0–2–4 but not 4–7 (distance 3), and all of level 2; distance 1 links only 5–6.
+    const levels = Int32Array.from([1, 2, 1, 2, 1, 2, 2, 1]);
+    expect(labelZones(levels, [8, 1, 1], false, 1).count).toBe(7);
+    const far = labelZones(levels, [8, 1, 1], false, 2);
+    expect(Array.from(far.size).sort((a, b) => a - b)).toEqual([1, 3, 4]);
+    // The same in a volume large enough to have an interior: voxels (2,2,2) and (4,4,4) of level 5.
+    const dims = [7, 7, 7] as const;
+    const cube = new Int32Array(343).fill(1);
+    cube[2 + 7 * (2 + 7 * 2)] = 5;
+    cube[4 + 7 * (4 + 7 * 4)] = 5;
+    const linked = glszmFeatures({ dims, spacing: [1, 1, 1], levels: cube, ng: 5 }, { ...ALL, dimensions: ['3D'], linkageDistance: 2 });
+    const separate = glszmFeatures({ dims, spacing: [1, 1, 1], levels: cube, ng: 5 }, { ...ALL, dimensions: ['3D'] });
+    const zoneCount = (rows: typeof linked) => rows.find((r) => r.name === 'Zone percentage')!.value * 343;
+    expect(zoneCount(linked)).toBeCloseTo(2, 9);
+    expect(zoneCount(separate)).toBeCloseTo(3, 9);
   });
 
   test('a zone of 131 072 voxels is labelled without recursion', () => {

@@ -18,7 +18,7 @@ function phantomRoi(): DiscretisedRoi {
   return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
 }
 
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, ngldmCoarseness: 0 };
+const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 /** Reference values are published to 3 significant digits: within half a unit of the last one. */
 function expectPublished(value: number, published: number, what: string): void {
