@@ -33,7 +33,7 @@ interface Row {
   readonly match: boolean | 'none';
 }
 
-const results = new Map<string, { rows: Row[]; extra: Feature[]; ms: number }>();
+const results = new Map<string, { rows: Row[]; extra: Feature[] }>();
 let references: ReferenceValue[] = [];
 
 beforeAll(() => {
@@ -44,9 +44,7 @@ describe.each(DATA_SETS)('$data', ({ data, preset, folder }) => {
   test(`every reference value is computed and matches (${preset})`, async () => {
     const image = await loadImage(path.join(ibsiDir, folder, 'phantom.nii.gz'));
     const mask = await loadMask(path.join(ibsiDir, folder, 'mask.nii.gz'), image.grid);
-    const start = performance.now();
     const { features } = computeFeatures(image, mask, PRESETS[preset]);
-    const ms = performance.now() - start;
     const ours = new Map(features.map((f) => [featureKey(f), f]));
     const expected = references.filter((r) => r.data === data);
     const rows = expected.map((reference) => {
@@ -55,7 +53,7 @@ describe.each(DATA_SETS)('$data', ({ data, preset, folder }) => {
       return { reference, ours: f?.value, match: f !== undefined && matchesReference(f.value, reference) };
     });
     const referenced = new Set(expected.map((r) => featureKey(r)));
-    results.set(data, { rows, extra: features.filter((f) => !referenced.has(featureKey(f))), ms });
+    results.set(data, { rows, extra: features.filter((f) => !referenced.has(featureKey(f))) });
 
     const missing = rows.filter((r) => r.ours === undefined).map((r) => featureKey(r.reference));
     expect(missing, 'reference values radanon does not compute').toEqual([]);
@@ -88,19 +86,20 @@ function conformanceTable(): string {
     'Written by `npm run test:conformance` (test/conformance/ibsi.test.ts): every reference value of the',
     'IBSI digital phantom and of the IBSI CT phantom under configurations A–E',
     '(`ibsi1_reference_values.csv`), the value radanon computes with the matching preset',
-    '(`radanon features --settings ibsi-phantom | ibsi-A … ibsi-E`), and whether it matches.',
+    '(`radanon features --settings ibsi-phantom | ibsi-A … ibsi-E`), and whether it matches. Timings are',
+    'in docs/BENCHMARKS.md (`npm run bench:radiomics`).',
     'A value matches when, rounded to the reference\'s significant digits (at least three), it lies',
     'within the reference tolerance. One row of the table (compactness 1, configuration C) has no',
     'reference value: it is marked – and counted apart.',
     '',
-    '| data set | reference values | matched | without a value | time (ms) |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| data set | reference values | matched | without a value |',
+    '| --- | ---: | ---: | ---: |',
   ];
   for (const { data } of DATA_SETS) {
     const r = results.get(data);
     if (!r) continue;
     const withoutValue = r.rows.filter((x) => x.match === 'none').length;
-    out.push(`| ${data} | ${r.rows.length - withoutValue} | ${r.rows.filter((x) => x.match === true).length} | ${withoutValue} | ${Math.round(r.ms)} |`);
+    out.push(`| ${data} | ${r.rows.length - withoutValue} | ${r.rows.filter((x) => x.match === true).length} | ${withoutValue} |`);
   }
   for (const { data } of DATA_SETS) {
     const r = results.get(data);
