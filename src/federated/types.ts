@@ -38,6 +38,8 @@ export interface RoundPlan {
   readonly seed: number;
   /** Differential privacy: sites clip their update (new − global) to this L2 norm; absent without DP. */
   readonly clipNorm?: number;
+  /** L2 penalty (l2 / 2)·‖weights‖² in local training (biases are not penalised); absent or 0 for none. */
+  readonly l2?: number;
 }
 
 /** One site's answer to a round. */
