@@ -6,10 +6,12 @@ import { LookupTableError, SettingsError } from '../deid/plan.js';
 import { UsageError } from '../pipeline/run.js';
 import { RadiomicsInputError, RadiomicsSettingsError } from '../radiomics/errors.js';
 import { FeatureTableError } from '../radiomics/feature-table.js';
+import { RiskInputError } from '../privacy/table.js';
 import { VolumeError } from '../volume/errors.js';
 import { VERSION } from '../version.js';
 import { deidCommand } from './commands/deid.js';
 import { featuresCommand } from './commands/features.js';
+import { riskCommand } from './commands/risk.js';
 import { verifyCommand } from './commands/verify.js';
 
 /** Exit status 2: the command, its settings or its input were wrong, nothing was processed. */
@@ -25,6 +27,7 @@ const USAGE_ERRORS = [
   RadiomicsInputError,
   FeatureTableError,
   VolumeError,
+  RiskInputError,
 ];
 
 const program = new Command('radanon')
@@ -35,6 +38,7 @@ const program = new Command('radanon')
 program.addCommand(deidCommand().exitOverride());
 program.addCommand(verifyCommand().exitOverride());
 program.addCommand(featuresCommand().exitOverride());
+program.addCommand(riskCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);
