@@ -7,11 +7,15 @@ import { UsageError } from '../pipeline/run.js';
 import { RadiomicsInputError, RadiomicsSettingsError } from '../radiomics/errors.js';
 import { FeatureTableError } from '../radiomics/feature-table.js';
 import { RiskInputError } from '../privacy/table.js';
+import { CredentialsError } from '../federated/credentials.js';
+import { FederatedDataError } from '../federated/data.js';
+import { ModelFileError } from '../federated/model.js';
 import { VolumeError } from '../volume/errors.js';
 import { VERSION } from '../version.js';
 import { deidCommand } from './commands/deid.js';
 import { featuresCommand } from './commands/features.js';
 import { riskCommand } from './commands/risk.js';
+import { flCommand } from './commands/fl.js';
 import { verifyCommand } from './commands/verify.js';
 
 /** Exit status 2: the command, its settings or its input were wrong, nothing was processed. */
@@ -28,6 +32,9 @@ const USAGE_ERRORS = [
   FeatureTableError,
   VolumeError,
   RiskInputError,
+  CredentialsError,
+  FederatedDataError,
+  ModelFileError,
 ];
 
 const program = new Command('radanon')
@@ -39,6 +46,7 @@ program.addCommand(deidCommand().exitOverride());
 program.addCommand(verifyCommand().exitOverride());
 program.addCommand(featuresCommand().exitOverride());
 program.addCommand(riskCommand().exitOverride());
+program.addCommand(flCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -360,3 +360,19 @@ describe('quantisation into the ring', () => {
     expect(() => quantise(v, 1, 8, { stochastic: () => 1 })).toThrow(/\[0, 1\)/);
   });
 });
+
+describe('base64 on the wire', () => {
+  it('decodes a vector of a million words (the check is linear, not a backtracking pattern)', () => {
+    const words = new Uint32Array(1_000_000).map((_, i) => (i * 2654435761) >>> 0);
+    const text = encodeWords(words);
+    expect(Array.from(decodeWords(text, 'masked input', words.length).subarray(0, 5))).toEqual(Array.from(words.subarray(0, 5)));
+    expect(decodeWords(text, 'masked input', words.length)[999_999]).toBe(words[999_999]);
+  });
+
+  it('refuses characters outside the alphabet, misplaced padding and lengths that are not whole quads', () => {
+    expect(() => decodeBytes('AAA*', 'key')).toThrow(/not valid base64/);
+    expect(() => decodeBytes('A=AA', 'key')).toThrow(/not valid base64/);
+    expect(() => decodeBytes('AAAAA', 'key')).toThrow(/not valid base64/);
+    expect(Array.from(decodeBytes(encodeBytes(Uint8Array.from([1, 2])), 'key'))).toEqual([1, 2]);
+  });
+});
