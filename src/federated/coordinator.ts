@@ -25,7 +25,7 @@
  * DP minimum of sites is refused.
  */
 import { compareSchemas, mergeMoments, mergeSchemas, SchemaMismatchError, type LocalSchema, type Moments, type Schema, type Standardisation } from './data.js';
-import { assertEnoughSites, cryptoRng, dpAggregate, l2Norm, planDp, roundSamplingRate, type DpPlan } from './dp.js';
+import { assertEnoughSites, cryptoRng, dpAggregate, l2Norm, planDp, type DpPlan } from './dp.js';
 import { initialParameters, MODEL_FORMAT, MODEL_VERSION, parameterCount, saveModel, type SavedModel } from './model.js';
 import { RdpAccountant } from './rdp.js';
 import { SecAggAbortError, SecAggServer, dequantiseSum, maxQuantisationBits, type Neighbourhood } from './secagg/index.js';
@@ -419,7 +419,9 @@ class Coordinator {
       if (!outcome?.parameters) throw new FederatedRunError(`round ${round} failed ${maxAttempts} times${outcome?.failure ? `; last: ${outcome.failure}` : ''}`);
       parameters = outcome.parameters;
       if (dpPlan && accountant) {
-        accountant.step(dpPlan.noiseMultiplier, roundSamplingRate(dpPlan, Math.min(dpPlan.totalSites, outcome.contributors.length)));
+        // Sampling rate 1: the sites that take part are not drawn at random in secret (they are
+        // whoever answered), so no amplification by sampling may be claimed.
+        accountant.step(dpPlan.noiseMultiplier, 1);
         epsilon = accountant.epsilon(dpPlan.delta).epsilon;
       }
       const trafficAfter = this.traffic();
@@ -471,10 +473,8 @@ class Coordinator {
     const totalSites = Math.max(dp.totalSites ?? this.server.allowedCount ?? ready, ready);
     const minSites = dp.minSites ?? this.options.minSites;
     try {
-      // Noise for the sites set up now taking part in every round; the accountant then records
-      // each round's actual participation.
-      const sitesPerRound = Math.min(totalSites, Math.max(ready, minSites));
-      const plan = planDp({ epsilon: dp.epsilon, delta: dp.delta ?? 1e-5, rounds: this.options.rounds, clipNorm: dp.clipNorm, minSites, totalSites, sitesPerRound });
+      // Noise for every round at sampling rate 1 (see the accountant's step below).
+      const plan = planDp({ epsilon: dp.epsilon, delta: dp.delta ?? 1e-5, rounds: this.options.rounds, clipNorm: dp.clipNorm, minSites, totalSites });
       this.log(`differential privacy: clip ${plan.clipNorm}, noise multiplier ${plan.noiseMultiplier.toFixed(3)}, at least ${plan.minSites} of ${plan.totalSites} sites per round`);
       return plan;
     } catch (e) {
