@@ -7,17 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { RadiomicsInputError } from '../../../src/radiomics/errors.js';
 import { DIRECTIONS_2D, DIRECTIONS_3D, type Direction } from '../../../src/radiomics/features/directions.js';
 import { glrlmFeatures, GLRLM_FEATURES, runLengthFeatures, runLengthMatrix, type RunLengthMatrix } from '../../../src/radiomics/features/glrlm.js';
-import type { Aggregation, DiscretisedRoi, Feature, TextureOptions } from '../../../src/radiomics/types.js';
-import { digitalPhantom } from '../support/ibsi-phantom.js';
+import type { Aggregation, DiscretisedRoi, Feature } from '../../../src/radiomics/types.js';
+import { phantomLevels as phantomRoi, ALL_TEXTURE as ALL } from '../support/ibsi-phantom.js';
 
 /** The phantom's grey levels inside its mask, 0 outside; ng = 6 (IBSI 5.1: no discretisation). */
-function phantomRoi(): DiscretisedRoi {
-  const { image, mask } = digitalPhantom();
-  const levels = Int32Array.from(image.data, (v, x) => (mask.data[x] ? v : 0));
-  return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
-}
-
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
 
 type Entry = readonly [i: number, r: number, n: number];
 

@@ -7,24 +7,11 @@
 import { describe, expect, test } from 'vitest';
 import { ngtdmFeatures, ngtdmMatrixFeatures, ngtdmSliceMatrices, ngtdmVolumeMatrix, type NgtdmMatrix } from '../../../src/radiomics/features/ngtdm.js';
 import { TextureInputError } from '../../../src/radiomics/features/zones.js';
-import type { DiscretisedRoi, TextureOptions } from '../../../src/radiomics/types.js';
+import type { DiscretisedRoi } from '../../../src/radiomics/types.js';
 import type { Vec3 } from '../../../src/volume/volume.js';
-import { digitalPhantom } from '../support/ibsi-phantom.js';
+import { phantomLevels as phantomRoi, ALL_TEXTURE as ALL, expectPublished } from '../support/ibsi-phantom.js';
 
 /** The phantom's grey levels 1..6 inside its mask, used as they are (IBSI chapter 5). */
-function phantomRoi(): DiscretisedRoi {
-  const { image, mask } = digitalPhantom();
-  const levels = Int32Array.from(image.data, (x, v) => (mask.data[v] ? Math.round(x) : 0));
-  return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
-}
-
-const ALL: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
-
-/** Reference values are published to 3 significant digits: within half a unit of the last one. */
-function expectPublished(value: number, published: number, what: string): void {
-  const halfUnit = 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(published))) - 2);
-  expect(Math.abs(value - published), `${what}: ${value} vs ${published}`).toBeLessThanOrEqual(halfUnit * (1 + 1e-9));
-}
 
 /** [grey level i, s_i, n_i] for the levels with n_i > 0, as the manual lists them. */
 function rowsOf(m: NgtdmMatrix): [number, number, number][] {

@@ -8,6 +8,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import * as nifti from 'nifti-reader-js';
+import { expect } from 'vitest';
+import type { DiscretisedRoi, TextureOptions } from '../../../src/radiomics/types.js';
 import type { Grid, Mask, Volume } from '../../../src/volume/volume.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/ibsi');
@@ -39,4 +41,24 @@ export function digitalPhantom(): { image: Volume<Float64Array>; mask: Mask } {
     image: { grid: image.grid, data: Float64Array.from(image.data) },
     mask: { grid: mask.grid, data: Uint8Array.from(mask.data, (v) => (v > 0.5 ? 1 : 0)) },
   };
+}
+
+/** The phantom as texture families receive it: its grey levels 1..6 inside the mask, 0 outside. */
+export function phantomLevels(): DiscretisedRoi {
+  const { image, mask } = digitalPhantom();
+  const levels = Int32Array.from(image.data, (x, v) => (mask.data[v] ? Math.round(x) : 0));
+  return { dims: image.grid.dims, spacing: image.grid.spacing, levels, ng: 6 };
+}
+
+/** Every texture aggregation, at IBSI's default distances: what the phantom's reference values use. */
+export const ALL_TEXTURE: TextureOptions = { dimensions: ['2D', '2.5D', '3D'], distance: 1, linkageDistance: 1, ngldmCoarseness: 0 };
+
+/** Reference values are published to 3 significant digits: within half a unit of the last one. */
+export function expectPublished(value: number, published: number, what: string): void {
+  if (published === 0) {
+    expect(Math.abs(value), what).toBeLessThan(1e-12);
+    return;
+  }
+  const halfUnit = 0.5 * 10 ** (Math.floor(Math.log10(Math.abs(published))) - 2);
+  expect(Math.abs(value - published), `${what}: ${value} vs ${published}`).toBeLessThanOrEqual(halfUnit * (1 + 1e-9));
 }

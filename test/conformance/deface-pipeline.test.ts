@@ -1,0 +1,351 @@
+/**
+ * Defacing end to end on a real head: the DICOM round trip the issue asks for (a head NIfTI
+ * turned into a DICOM MR series with the geometry dcm2niix reads — Image Position and
+ * Orientation (Patient) per slice, Pixel Spacing, Slice Thickness, Spacing Between Slices —
+ * defaced as DICOM by `radanon deface`, read back), `radanon deface` on a NIfTI head with
+ * previews, and `radanon deid --deface` on a batch holding the head series.
+ *
+ * The command runs from dist/ (built by the global setup), as users run it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { decode } from 'fast-png';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asciiValue, encodeAscii, type Dataset, type Element } from '../../src/dicom/dataset.js';
+import { readDicom } from '../../src/dicom/reader.js';
+import { tag, Tags, type Tag } from '../../src/dicom/tag.js';
+import { encodeDicomToBuffer, FILE_META_VERSION } from '../../src/dicom/writer.js';
+import type { VR } from '../../src/dicom/vr.js';
+import { readDicomSeries, type DicomSeriesVolume } from '../../src/volume/dicom-series.js';
+import { writeDicomSeries } from '../../src/volume/dicom-series-writer.js';
+import { defaceVolume, type DefaceResult } from '../../src/volume/deface/deface.js';
+import type { DefaceRunReport } from '../../src/volume/deface/run.js';
+import { gridDifference, indexToWorld } from '../../src/volume/geometry.js';
+import { readNifti } from '../../src/volume/nifti.js';
+import type { Grid, Vec3, Volume } from '../../src/volume/volume.js';
+import { repoRoot, sharedDataDir } from './helpers.js';
+
+const CLI = path.join(repoRoot, 'dist', 'cli', 'main.js');
+/** One defacing runs the face detector on 12 renders: minutes on tfjs' JavaScript CPU backend. */
+const RUN_TIMEOUT = 1_800_000;
+const HEAD = path.join(sharedDataDir, 'deface', 'heads', 'chris_t1.nii.gz');
+const OTHER_HEAD = path.join(sharedDataDir, 'deface', 'heads', 't1_crop.nii.gz');
+
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'radanon-deface-pipeline-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function radanon(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT - 60_000, maxBuffer: 1 << 26 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A NIfTI head as a DICOM MR series
+
+const t = {
+  ImageType: tag(0x0008, 0x0008),
+  SOPClassUID: tag(0x0008, 0x0016),
+  SOPInstanceUID: tag(0x0008, 0x0018),
+  StudyDate: tag(0x0008, 0x0020),
+  Modality: tag(0x0008, 0x0060),
+  StudyDescription: tag(0x0008, 0x1030),
+  SeriesDescription: tag(0x0008, 0x103e),
+  DerivationDescription: tag(0x0008, 0x2111),
+  PatientName: tag(0x0010, 0x0010),
+  PatientID: tag(0x0010, 0x0020),
+  BodyPartExamined: tag(0x0018, 0x0015),
+  SliceThickness: tag(0x0018, 0x0050),
+  SpacingBetweenSlices: tag(0x0018, 0x0088),
+  StudyInstanceUID: tag(0x0020, 0x000d),
+  SeriesInstanceUID: tag(0x0020, 0x000e),
+  InstanceNumber: tag(0x0020, 0x0013),
+  ImagePositionPatient: tag(0x0020, 0x0032),
+  ImageOrientationPatient: tag(0x0020, 0x0037),
+  FrameOfReferenceUID: tag(0x0020, 0x0052),
+  SamplesPerPixel: tag(0x0028, 0x0002),
+  PhotometricInterpretation: tag(0x0028, 0x0004),
+  Rows: tag(0x0028, 0x0010),
+  Columns: tag(0x0028, 0x0011),
+  PixelSpacing: tag(0x0028, 0x0030),
+  BitsAllocated: tag(0x0028, 0x0100),
+  BitsStored: tag(0x0028, 0x0101),
+  HighBit: tag(0x0028, 0x0102),
+  PixelRepresentation: tag(0x0028, 0x0103),
+  RescaleIntercept: tag(0x0028, 0x1052),
+  RescaleSlope: tag(0x0028, 0x1053),
+};
+const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
+const STUDY_UID = '1.2.826.0.1.3680043.10.1234.1';
+const SERIES_UID = '1.2.826.0.1.3680043.10.1234.1.2';
+
+const el = (tg: Tag, vr: VR, value: string): Element => ({ kind: 'value', tag: tg, vr, bytes: encodeAscii(value, vr === 'UI' ? 0 : 0x20) });
+const us = (tg: Tag, value: number): Element => ({ kind: 'value', tag: tg, vr: 'US', bytes: Uint8Array.of(value & 0xff, value >> 8) });
+const ds = (values: readonly number[]) => values.map((v) => String(Number(v.toPrecision(10)))).join('\\');
+
+/** The grid with a right-handed axis system: DICOM slices are ordered along row × column. */
+function rightHanded(volume: Volume): Volume {
+  const d = volume.grid.direction;
+  const det = d[0]! * (d[4]! * d[8]! - d[7]! * d[5]!) - d[3]! * (d[1]! * d[8]! - d[7]! * d[2]!) + d[6]! * (d[1]! * d[5]! - d[4]! * d[2]!);
+  if (det > 0) return volume;
+  const [nx, ny, nz] = volume.grid.dims;
+  const data = volume.data.slice();
+  const slice = nx * ny;
+  for (let k = 0; k < nz; k++) data.set(volume.data.subarray((nz - 1 - k) * slice, (nz - k) * slice), k * slice);
+  const grid: Grid = { ...volume.grid, origin: indexToWorld(volume.grid, 0, 0, nz - 1), direction: [...d.slice(0, 6), -d[6]!, -d[7]!, -d[8]!] };
+  return { grid, data };
+}
+
+/**
+ * A synthetic MR series on the grid (pixels zero), one file per slice: the header template of
+ * the head series. Positions are the centre of each slice's first pixel along the k axis.
+ */
+function templateSeries(grid: Grid, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const [nx, ny, nz] = grid.dims;
+  const [si, sj, sk] = grid.spacing;
+  const d = grid.direction;
+  for (let k = 0; k < nz; k++) {
+    const position: Vec3 = indexToWorld(grid, 0, 0, k);
+    const sop = `${SERIES_UID}.${k + 1}`;
+    const dataset = new Map<Tag, Element>(
+      [
+        el(t.ImageType, 'CS', 'ORIGINAL\\PRIMARY\\M\\ND'),
+        el(t.SOPClassUID, 'UI', MR_IMAGE_STORAGE),
+        el(t.SOPInstanceUID, 'UI', sop),
+        el(t.StudyDate, 'DA', '20240102'),
+        el(t.Modality, 'CS', 'MR'),
+        el(t.StudyDescription, 'LO', 'MRI BRAIN'),
+        el(t.SeriesDescription, 'LO', 'T1 axial'),
+        el(t.PatientName, 'PN', 'Quux^Zorblatt'),
+        el(t.PatientID, 'LO', 'MRN55501234'),
+        el(t.BodyPartExamined, 'CS', 'HEAD'),
+        el(t.SliceThickness, 'DS', ds([sk])),
+        el(t.SpacingBetweenSlices, 'DS', ds([sk])),
+        el(t.StudyInstanceUID, 'UI', STUDY_UID),
+        el(t.SeriesInstanceUID, 'UI', SERIES_UID),
+        el(t.InstanceNumber, 'IS', String(k + 1)),
+        el(t.ImagePositionPatient, 'DS', ds(position)),
+        el(t.ImageOrientationPatient, 'DS', ds(d.slice(0, 6))),
+        el(t.FrameOfReferenceUID, 'UI', `${STUDY_UID}.9`),
+        us(t.SamplesPerPixel, 1),
+        el(t.PhotometricInterpretation, 'CS', 'MONOCHROME2'),
+        us(t.Rows, ny),
+        us(t.Columns, nx),
+        // Pixel Spacing is [between rows, between columns] = [j, i].
+        el(t.PixelSpacing, 'DS', ds([sj, si])),
+        us(t.BitsAllocated, 16),
+        us(t.BitsStored, 12),
+        us(t.HighBit, 11),
+        us(t.PixelRepresentation, 0),
+        el(t.RescaleIntercept, 'DS', '0'),
+        el(t.RescaleSlope, 'DS', '1'),
+        { kind: 'value', tag: Tags.PixelData, vr: 'OW', bytes: new Uint8Array(2 * nx * ny) },
+      ].map((e) => [e.tag, e]),
+    );
+    const meta = new Map<Tag, Element>([
+      [FILE_META_VERSION.tag, FILE_META_VERSION],
+      [Tags.MediaStorageSOPClassUID, el(Tags.MediaStorageSOPClassUID, 'UI', MR_IMAGE_STORAGE)],
+      [Tags.MediaStorageSOPInstanceUID, el(Tags.MediaStorageSOPInstanceUID, 'UI', sop)],
+      [Tags.TransferSyntaxUID, el(Tags.TransferSyntaxUID, 'UI', '1.2.840.10008.1.2.1')],
+    ]);
+    writeFileSync(path.join(dir, `IM${String(k + 1).padStart(4, '0')}`), encodeDicomToBuffer({ meta, dataset }));
+  }
+}
+
+function text(d: Dataset, tg: Tag): string | undefined {
+  return asciiValue(d.get(tg));
+}
+
+/** How many values differ (a plain loop: deep equality of millions of values is slow). */
+function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+function filesOf(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('the DICOM round trip: a real head as an MR series, defaced as DICOM, read back', () => {
+  let head: Volume;
+  let input: DicomSeriesVolume;
+  let inputDir: string;
+  let expected: DefaceResult;
+
+  beforeAll(async () => {
+    head = rightHanded(await readNifti(HEAD));
+    const template = path.join(work, 'template');
+    templateSeries(head.grid, template);
+    const templateVolume = await readDicomSeries(template);
+    // The series' geometry, read back by the series reader, is the NIfTI's.
+    expect(gridDifference(head.grid, templateVolume.grid)).toBeUndefined();
+    inputDir = path.join(work, 'head-dicom');
+    const values = Int16Array.from(head.data);
+    await writeDicomSeries({ grid: templateVolume.grid, data: values }, templateVolume, inputDir, { derivationDescription: 'converted from NIfTI', uidSeed: 'test-conversion' });
+    input = await readDicomSeries(inputDir);
+    // What the method does to this volume, computed here: the face mask and brain mask to check against.
+    expected = await defaceVolume(input, {});
+  });
+
+  it('has the NIfTI head in it, voxel for voxel', () => {
+    expect(gridDifference(head.grid, input.grid)).toBeUndefined();
+    expect(differing(input.data, head.data)).toBe(0);
+  });
+
+  it('radanon deface writes a DICOM series with identical geometry, the face at background and the brain untouched', async () => {
+    const output = path.join(work, 'head-defaced');
+    const r = radanon('deface', inputDir, output, '--json');
+    expect(r.stderr).toMatch(/radanon deface: registering/);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as DefaceRunReport;
+    expect(report.status).toBe('passed');
+    expect(report.format).toBe('dicom');
+    expect(report.written).toBe(true);
+    expect(report.metrics.brainVoxelsAltered).toBe(0);
+    expect(report.metrics.faceRemovedFraction).toBeGreaterThanOrEqual(0.95);
+    expect(JSON.parse(readFileSync(`${output}.deface.json`, 'utf8'))).toEqual(report);
+
+    // One file per input file, under the same names; the series reads back on the same grid.
+    expect(filesOf(output)).toEqual(filesOf(inputDir));
+    const back = await readDicomSeries(output);
+    expect(back.grid).toEqual(input.grid);
+    expect(back.data.constructor).toBe(input.data.constructor);
+
+    // Face gone: every voxel of the face mask is at background; brain identical; nothing else changed.
+    const face = expected.faceMask.data;
+    const brain = expected.brainMask.data;
+    let faceVoxels = 0;
+    let faceNotBackground = 0;
+    let brainVoxels = 0;
+    let brainAltered = 0;
+    let changedOutsideFace = 0;
+    for (let n = 0; n < back.data.length; n++) {
+      if (face[n]) {
+        faceVoxels++;
+        if (back.data[n] !== expected.background) faceNotBackground++;
+      } else if (back.data[n] !== input.data[n]) {
+        changedOutsideFace++;
+      }
+      if (brain[n]) {
+        brainVoxels++;
+        if (back.data[n] !== input.data[n]) brainAltered++;
+      }
+    }
+    expect(faceVoxels).toBeGreaterThan(1000);
+    expect(brainVoxels).toBeGreaterThan(100_000);
+    expect({ faceNotBackground, brainAltered, changedOutsideFace }).toEqual({ faceNotBackground: 0, brainAltered: 0, changedOutsideFace: 0 });
+    // The face region held head, not air: defacing changed it.
+    let changed = 0;
+    for (let n = 0; n < back.data.length; n++) if (back.data[n] !== input.data[n]) changed++;
+    expect(changed).toBeGreaterThan(1000);
+
+    // Each file is a derived image of a new series, with new instance UIDs.
+    const inputSops = new Set(filesOf(inputDir).map((f) => text(readDicom(readFileSync(path.join(inputDir, f))).dataset, t.SOPInstanceUID)));
+    const seriesUids = new Set<string | undefined>();
+    for (const f of filesOf(output)) {
+      const d = readDicom(readFileSync(path.join(output, f))).dataset;
+      expect(inputSops.has(text(d, t.SOPInstanceUID))).toBe(false);
+      seriesUids.add(text(d, t.SeriesInstanceUID));
+      expect(text(d, t.ImageType)?.split('\\')[0]).toBe('DERIVED');
+      // The conversion's description is replaced by the defacing's.
+      expect(text(d, t.DerivationDescription)).toMatch(/^defaced by radanon \S+: face voxels set to background$/);
+      expect(text(d, t.StudyInstanceUID)).toBe(STUDY_UID);
+    }
+    expect(seriesUids.size).toBe(1);
+    expect(seriesUids.has(text(readDicom(readFileSync(path.join(inputDir, filesOf(inputDir)[0]!))).dataset, t.SeriesInstanceUID))).toBe(false);
+  }, RUN_TIMEOUT);
+
+  it('radanon deid --deface releases the head series defaced and de-identified, and the rest as before', async () => {
+    const batch = path.join(work, 'batch');
+    mkdirSync(batch);
+    // The head series, and a second copy of one slice as a series of another body part.
+    for (const f of filesOf(inputDir)) {
+      mkdirSync(path.dirname(path.join(batch, 'head', f)), { recursive: true });
+      writeFileSync(path.join(batch, 'head', f), readFileSync(path.join(inputDir, f)));
+    }
+    const knee = readDicom(readFileSync(path.join(inputDir, filesOf(inputDir)[0]!)));
+    const kneeDs = new Map(knee.dataset);
+    kneeDs.set(t.BodyPartExamined, el(t.BodyPartExamined, 'CS', 'KNEE'));
+    kneeDs.set(t.StudyDescription, el(t.StudyDescription, 'LO', 'MRI KNEE'));
+    kneeDs.set(t.SeriesInstanceUID, el(t.SeriesInstanceUID, 'UI', `${SERIES_UID}.77`));
+    kneeDs.set(t.SOPInstanceUID, el(t.SOPInstanceUID, 'UI', `${SERIES_UID}.77.1`));
+    const kneeMeta = new Map(knee.meta).set(Tags.MediaStorageSOPInstanceUID, el(Tags.MediaStorageSOPInstanceUID, 'UI', `${SERIES_UID}.77.1`));
+    writeFileSync(path.join(batch, 'knee.dcm'), encodeDicomToBuffer({ meta: kneeMeta, dataset: kneeDs }));
+    const secret = path.join(work, 'secret.key');
+    writeFileSync(secret, 'conformance-deface-secret-0123456789\n');
+    const out = path.join(work, 'batch-out');
+    const r = radanon('deid', batch, out, '--secret-file', secret, '--deface', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { counts: { done: number; failed: number }; notes: { file: string; note: string }[] };
+    expect(report.counts).toMatchObject({ done: input.grid.dims[2] + 1, failed: 0 });
+    expect(report.notes.some((n) => /^defaced with its series \(MR, Body Part Examined HEAD; \d+ files\)/.test(n.note))).toBe(true);
+
+    const written = filesOf(out).filter((f) => f.endsWith('.dcm'));
+    expect(written).toHaveLength(input.grid.dims[2] + 1);
+    const headFiles: string[] = [];
+    for (const f of written) {
+      const d = readDicom(readFileSync(path.join(out, f))).dataset;
+      expect(text(d, t.PatientName) ?? '').not.toContain('Quux');
+      if (text(d, t.BodyPartExamined) === 'KNEE') {
+        expect(text(d, Tags.DeidentificationMethod)).not.toContain('defaced');
+        expect(text(d, t.DerivationDescription)).toBe('converted from NIfTI');
+        continue;
+      }
+      headFiles.push(path.join(out, f));
+      expect(text(d, Tags.DeidentificationMethod)?.split('\\')).toContain('defaced');
+      expect(text(d, t.ImageType)?.split('\\')[0]).toBe('DERIVED');
+      // The radiomics preset cleans descriptions: the derivation, which names no one, stays.
+      expect(text(d, t.DerivationDescription)).toMatch(/^defaced by radanon/);
+    }
+    // The released head series is the defaced volume.
+    const released = await readDicomSeries(headFiles);
+    expect(gridDifference(input.grid, released.grid)).toBeUndefined();
+    expect(differing(released.data, expected.defaced.data)).toBe(0);
+    expect(existsSync(path.join(`${out}.run`))).toBe(true);
+    expect(readdirSync(`${out}.run`).filter((n) => n.startsWith('.deface-'))).toEqual([]);
+  }, RUN_TIMEOUT);
+});
+
+describe('radanon deface on a NIfTI head', () => {
+  it('writes the defaced NIfTI on the same grid and type, its report, and the previews with --preview', async () => {
+    const output = path.join(work, 'nifti', 't1_crop_defaced.nii.gz');
+    mkdirSync(path.dirname(output), { recursive: true });
+    const previews = path.join(work, 'previews');
+    const r = radanon('deface', OTHER_HEAD, output, '--preview', previews);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^deface: passed$/m);
+    const report = JSON.parse(readFileSync(`${output}.deface.json`, 'utf8')) as DefaceRunReport;
+    expect(report.status).toBe('passed');
+    expect(report.faceCheck.passed).toBe(true);
+
+    const original = await readNifti(OTHER_HEAD);
+    const defaced = await readNifti(output);
+    expect(gridDifference(original.grid, defaced.grid)).toBeUndefined();
+    expect(defaced.data.constructor).toBe(original.data.constructor);
+    let changed = 0;
+    for (let n = 0; n < defaced.data.length; n++) if (defaced.data[n] !== original.data[n]) changed++;
+    expect(changed).toBeGreaterThan(1000);
+
+    // Every view has its before and after render, as PNG files a person can open.
+    expect(report.faceCheck.views.length).toBeGreaterThanOrEqual(3);
+    const pngs = readdirSync(previews).filter((n) => n.endsWith('.png'));
+    expect(pngs.length).toBeGreaterThanOrEqual(2 * report.faceCheck.views.length);
+    for (const v of report.faceCheck.views) {
+      for (const file of [v.previews!.before, v.previews!.after]) {
+        const image = decode(readFileSync(path.resolve(previews, file)));
+        expect(image.width).toBeGreaterThan(64);
+        expect(image.height).toBeGreaterThan(64);
+      }
+    }
+  }, RUN_TIMEOUT);
+});
