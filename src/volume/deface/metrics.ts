@@ -1,0 +1,190 @@
+/**
+ * What a defacing run measures about its own result: how much of the face region was removed,
+ * whether any brain voxel changed, and how well the template matched the subject.
+ *
+ * The brain and face measures compare the input and output voxel values directly; they do not
+ * trust the removal step's own record of what it did.
+ */
+import type { Mask, Volume, VoxelArray } from '../volume.js';
+
+/** Dice similarity coefficient 2|A ∩ B| / (|A| + |B|) of two masks on one grid (1 when both are empty). */
+export function dice(a: Mask, b: Mask): number {
+  if (a.data.length !== b.data.length) throw new RangeError(`masks of ${a.data.length} and ${b.data.length} voxels cannot be compared`);
+  let both = 0;
+  let sizeA = 0;
+  let sizeB = 0;
+  for (let n = 0; n < a.data.length; n++) {
+    const x = a.data[n] ? 1 : 0;
+    const y = b.data[n] ? 1 : 0;
+    sizeA += x;
+    sizeB += y;
+    both += x & y;
+  }
+  return sizeA + sizeB === 0 ? 1 : (2 * both) / (sizeA + sizeB);
+}
+
+export interface BrainPreservation {
+  /** Voxels of the brain mask. */
+  readonly voxels: number;
+  /** Brain-mask voxels whose value differs between input and output. */
+  readonly altered: number;
+  /**
+   * Dice of the brain mask before (the mask) and after (the mask's voxels whose value is
+   * unchanged in the output): 1 exactly when no brain voxel changed.
+   */
+  readonly dice: number;
+}
+
+function sameValue(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/** Compares the brain region of the input and the output voxel by voxel. */
+export function brainPreservation(input: Volume, output: Volume, brain: Mask): BrainPreservation {
+  const count = brain.data.length;
+  if (input.data.length !== count || output.data.length !== count) {
+    throw new RangeError(`the brain mask (${count} voxels), the input (${input.data.length}) and the output (${output.data.length}) must share one grid`);
+  }
+  let voxels = 0;
+  let altered = 0;
+  for (let n = 0; n < count; n++) {
+    if (!brain.data[n]) continue;
+    voxels++;
+    if (!sameValue(input.data[n]!, output.data[n]!)) altered++;
+  }
+  const unchanged = voxels - altered;
+  return { voxels, altered, dice: voxels === 0 ? 1 : (2 * unchanged) / (voxels + unchanged) };
+}
+
+export interface FaceRemoval {
+  /** Voxels of the face region carried to the subject (before the brain guard is applied). */
+  readonly voxels: number;
+  /** Face-region voxels whose output value is the background. */
+  readonly removed: number;
+  /** removed / voxels (1 when the region is empty). */
+  readonly fraction: number;
+}
+
+/**
+ * How much of the face region the output holds as background. The region is counted before the
+ * brain guard: voxels the guard kept (face region within the brain margin) count as not removed.
+ * `background` is compared as the output's typed array stores it.
+ */
+export function faceRemoval(output: Volume, face: Mask, background: number): FaceRemoval {
+  if (output.data.length !== face.data.length) throw new RangeError(`the face mask (${face.data.length} voxels) and the output (${output.data.length}) must share one grid`);
+  const stored = storedAs(output.data, background);
+  let voxels = 0;
+  let removed = 0;
+  for (let n = 0; n < face.data.length; n++) {
+    if (!face.data[n]) continue;
+    voxels++;
+    if (sameValue(output.data[n]!, stored)) removed++;
+  }
+  return { voxels, removed, fraction: voxels === 0 ? 1 : removed / voxels };
+}
+
+/** The value `x` becomes when written into an array of the kind of `data` (rounding, wrapping). */
+export function storedAs(data: VoxelArray, x: number): number {
+  const one = new (data.constructor as new (n: number) => VoxelArray)(1);
+  one[0] = x;
+  return one[0]!;
+}
+
+/**
+ * Normalised cross-correlation (Pearson correlation) of two images on one grid over the voxels
+ * where `within` is set and both values are finite: 1 for images equal up to brightness and
+ * contrast, about 0 for unrelated ones. Returns 0 when fewer than 2 voxels count or a side is flat.
+ */
+export function normalisedCrossCorrelation(a: ArrayLike<number>, b: ArrayLike<number>, within?: Uint8Array): number {
+  if (a.length !== b.length || (within && within.length !== a.length)) throw new RangeError('images of different sizes cannot be correlated');
+  // Two passes (means, then centred sums) for accuracy on large images.
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  for (let q = 0; q < a.length; q++) {
+    if (within && !within[q]) continue;
+    const x = a[q]!;
+    const y = b[q]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    n++;
+    sa += x;
+    sb += y;
+  }
+  if (n < 2) return 0;
+  const ma = sa / n;
+  const mb = sb / n;
+  let saa = 0;
+  let sbb = 0;
+  let sab = 0;
+  for (let q = 0; q < a.length; q++) {
+    if (within && !within[q]) continue;
+    const x = a[q]!;
+    const y = b[q]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const dx = x - ma;
+    const dy = y - mb;
+    saa += dx * dx;
+    sbb += dy * dy;
+    sab += dx * dy;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
+}
+
+/**
+ * The value below which `fraction` of the voxels lie (ignoring non-finite values), as a value some
+ * voxel actually holds. Integer images with fewer than 65,536 distinct possible values are counted
+ * value by value (exact); otherwise a 65,536-bin histogram between minimum and maximum locates the
+ * quantile's bin, and the smallest voxel value in that bin is returned. No sorting.
+ */
+export function quantileValue(data: ArrayLike<number>, fraction: number): number {
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`a quantile must be between 0 and 1, got ${fraction}`);
+  let min = Infinity;
+  let max = -Infinity;
+  let finite = 0;
+  for (let n = 0; n < data.length; n++) {
+    const x = data[n]!;
+    if (!Number.isFinite(x)) continue;
+    finite++;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  if (finite === 0) throw new RangeError('the image holds no finite value');
+  if (min === max) return min;
+  const target = fraction * finite;
+  const integers = data instanceof Uint8Array || data instanceof Int8Array || data instanceof Int16Array || data instanceof Uint16Array;
+  if (integers || (Number.isInteger(min) && Number.isInteger(max) && max - min < 65536 && isIntegerArray(data))) {
+    // One bin per integer value: the quantile is exact after one counting pass.
+    const histogram = new Float64Array(max - min + 1);
+    for (let n = 0; n < data.length; n++) histogram[data[n]! - min]!++;
+    let seen = 0;
+    for (let bin = 0; bin < histogram.length; bin++) {
+      seen += histogram[bin]!;
+      if (seen >= target && seen > 0) return min + bin;
+    }
+    return max;
+  }
+  const bins = 65536;
+  const scale = (bins - 1) / (max - min);
+  const histogram = new Float64Array(bins);
+  for (let n = 0; n < data.length; n++) {
+    const x = data[n]!;
+    if (Number.isFinite(x)) histogram[Math.floor((x - min) * scale)]!++;
+  }
+  let bin = 0;
+  for (let seen = 0; bin < bins; bin++) {
+    seen += histogram[bin]!;
+    if (seen >= target && seen > 0) break;
+  }
+  bin = Math.min(bin, bins - 1);
+  let value = Infinity;
+  for (let n = 0; n < data.length; n++) {
+    const x = data[n]!;
+    if (Number.isFinite(x) && Math.floor((x - min) * scale) === bin && x < value) value = x;
+  }
+  return value;
+}
+
+/** Whether every value of an array of 32-bit integers is an integer (always, for Int32Array and Uint32Array). */
+function isIntegerArray(data: ArrayLike<number>): boolean {
+  return data instanceof Int32Array || data instanceof Uint32Array;
+}
