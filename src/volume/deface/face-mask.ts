@@ -167,10 +167,12 @@ export interface FaceMaskParameters {
   readonly extendLateral: number;
   /**
    * Height of the top of the face region above the brain's inferior-frontal edge (the most anterior
-   * and inferior point of the frontal lobes), measured at that edge (default 12 mm: the eyebrows).
+   * and inferior point of the frontal lobes), measured at that edge (default 30 mm: over the brow
+   * ridge). With the top at the eyebrows (12 mm), the brow ridge stayed above the cut and framed the
+   * emptied orbits, which a face detector then took for a pair of eyes under a brow.
    */
   readonly browHeight: number;
-  /** Tilt of the top plane: it rises towards the front of the face by this angle (default 20°). */
+  /** Tilt of the top plane: it rises towards the front of the face by this angle (default 30°), so the brow ridge's front goes and the forehead behind it stays. */
   readonly browTilt: number;
   /** Half-width of the face region, left to right, from the mid-sagittal plane (default 68 mm: to the cheeks, short of the ears). */
   readonly halfWidth: number;
@@ -191,8 +193,8 @@ export const DEFAULT_FACE_MASK_PARAMETERS: FaceMaskParameters = {
   extendAnterior: 60,
   extendInferior: 80,
   extendLateral: 20,
-  browHeight: 12,
-  browTilt: 20,
+  browHeight: 30,
+  browTilt: 30,
   halfWidth: 68,
   earBack: 50,
   earFront: 18,
@@ -255,7 +257,8 @@ export function extendedTemplateGrid(template: Grid, anteriorMm: number, inferio
  * 2. The inferior-frontal edge E is the brain voxel within 25 mm of the mid-sagittal plane that lies
  *    furthest along the anterior-inferior diagonal (the front of the orbital surface of the frontal
  *    lobes). The top of the face region is the plane through the point `browHeight` above E that
- *    rises towards the front by `browTilt`: the eyebrows are in it, the forehead is not.
+ *    rises towards the front by `browTilt`: the eyebrows and the brow ridge are in it, the forehead
+ *    above is not.
  * 3. Below that plane and within `halfWidth` of the mid-sagittal plane, a voxel is face when it lies
  *    in front of the dilated brain in its own left-right/superior-inferior row (in front of the
  *    frontal lobes for the orbits, of the temporal poles for the cheeks) and, in every row, in front
