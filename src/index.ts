@@ -39,3 +39,29 @@ export { PRESETS as RADIOMICS_PRESETS, PRESET_NAMES as RADIOMICS_PRESET_NAMES, l
 export { formatFeatures, parseFeatureTable, compareFeatures, formatComparison, type FeatureComparison, type FeatureChange, type Tolerance } from './radiomics/feature-table.js';
 export { RadiomicsInputError, RadiomicsSettingsError } from './radiomics/errors.js';
 export type { Feature, FamilyShort, Aggregation, Discretisation } from './radiomics/types.js';
+
+export { defaceVolume, DefaceError, type DefaceOptions, type DefaceResult } from './volume/deface/deface.js';
+export { checkFaces, type FaceCheckReport } from './volume/deface/face-check.js';
+export { runDeface, findHeadSeries } from './volume/deface/run.js';
+export { writeDicomSeries } from './volume/dicom-series-writer.js';
+
+export { anonymize, type AnonymizationResult } from './privacy/anonymize.js';
+export { assessRisk } from './privacy/risk.js';
+export { loadTable, parseCsv, writeCsv, RiskInputError } from './privacy/table.js';
+export { loadHierarchies } from './privacy/hierarchy.js';
+export { buildHierarchy, parseHierarchySpec, type HierarchySpec } from './privacy/builders.js';
+export { extractDicomTable } from './privacy/from-dicom.js';
+export { riskChartSvg } from './privacy/chart.js';
+export { recipeForGeneralization } from './privacy/recipe-export.js';
+export { optimalSearch, exhaustiveSearch } from './privacy/search.js';
+export type { Table, Hierarchy, Transformation, RiskFigures } from './privacy/types.js';
+
+export { runCoordinator } from './federated/coordinator.js';
+export { runSite } from './federated/site.js';
+export { createCredentials } from './federated/credentials.js';
+export { createStrategy } from './federated/strategies.js';
+export { trainLocal, trainCentral } from './federated/train.js';
+export { predict, saveModel, loadModel, type SavedModel } from './federated/model.js';
+export { evaluateModel } from './federated/evaluate.js';
+export { RdpAccountant } from './federated/rdp.js';
+export type { ModelSpec, Dataset as FederatedDataset, RoundPlan, SiteResult, Strategy, StrategyName } from './federated/types.js';

@@ -16,6 +16,7 @@ import { deidCommand } from './commands/deid.js';
 import { featuresCommand } from './commands/features.js';
 import { riskCommand } from './commands/risk.js';
 import { flCommand } from './commands/fl.js';
+import { defaceCommand } from './commands/deface.js';
 import { verifyCommand } from './commands/verify.js';
 
 /** Exit status 2: the command, its settings or its input were wrong, nothing was processed. */
@@ -47,6 +48,7 @@ program.addCommand(verifyCommand().exitOverride());
 program.addCommand(featuresCommand().exitOverride());
 program.addCommand(riskCommand().exitOverride());
 program.addCommand(flCommand().exitOverride());
+program.addCommand(defaceCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { OPTION_NAMES, type OptionName } from '../deid/profile.js';
 import { isPresetName, loadLookupTable, loadRecipe, optionFlag, parseDayRange, resolveOptions, PRESETS } from '../deid/plan.js';
 import type { JobSettings } from '../pipeline/settings.js';
-import { UsageError } from '../pipeline/run.js';
+import { UsageError, type DefaceSettings } from '../pipeline/run.js';
+import { TEMPLATE_NAMES, type TemplateName } from '../volume/deface/templates.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, VERSION } from '../version.js';
 
 const OPTION_TITLES: Record<OptionName, string> = {
@@ -85,5 +86,23 @@ export async function pseudonymsFromOptions(opts: Record<string, unknown>): Prom
     researchIdPrefix: String(opts.researchIdPrefix ?? 'RAD-'),
     dateShiftDays: parseDayRange(String(opts.dateShift ?? '-3650:-30')),
     ...(lookup ? { lookup } : {}),
+  };
+}
+
+/** --deface, --deface-ears, --deface-template and --deface-template-dir as the run's defacing settings; undefined without --deface. */
+export function defaceFromOptions(opts: Record<string, unknown>): DefaceSettings | undefined {
+  const template = opts.defaceTemplate as string | undefined;
+  if (template !== undefined && !(TEMPLATE_NAMES as readonly string[]).includes(template)) {
+    throw new UsageError(`--deface-template must be ${TEMPLATE_NAMES.join(' or ')}, got "${template}"`);
+  }
+  const templateDir = opts.defaceTemplateDir as string | undefined;
+  if (opts.deface !== true) {
+    if (opts.defaceEars === true || template !== undefined || templateDir !== undefined) throw new UsageError('--deface-ears, --deface-template and --deface-template-dir need --deface');
+    return undefined;
+  }
+  return {
+    ears: opts.defaceEars === true,
+    ...(template !== undefined ? { template: template as TemplateName } : {}),
+    ...(templateDir !== undefined ? { templateDir } : {}),
   };
 }

@@ -4,8 +4,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { ProjectSecret } from '../deid/pseudonyms.js';
 import { writeReplacing } from './atomic.js';
@@ -15,6 +15,9 @@ import type { FileOutcome, IndexEntry } from './process-file.js';
 import { ReportBuilder, summarize, type RunReport } from './report.js';
 import type { JobSettings } from './settings.js';
 import { walkFiles } from './walk.js';
+// Types only: the defacing modules (elastix, tfjs) are loaded when a run asks for defacing.
+import type { HeadSeries, SeriesDefaceOutcome } from '../volume/deface/run.js';
+import type { TemplateName } from '../volume/deface/templates.js';
 
 export interface Progress {
   readonly done: number;
@@ -35,6 +38,20 @@ export interface RunOptions extends Omit<JobSettings, 'inputDir' | 'outputDir' |
   /** Worker threads; default: every core. 0 runs in this thread. */
   readonly workers?: number;
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Deface the MR and CT series of the head before de-identifying them (volume/deface/run.ts
+   * findHeadSeries says which): each is defaced as a volume into a working folder and its files
+   * de-identified from there; a series whose defacing fails is reported failed, not written.
+   */
+  readonly deface?: DefaceSettings;
+}
+
+export interface DefaceSettings {
+  readonly ears?: boolean;
+  /** Default: the shipped avg152 2 mm template. */
+  readonly template?: TemplateName;
+  /** The folder holding a template that is not shipped (mni152-1mm). */
+  readonly templateDir?: string;
 }
 
 export class UsageError extends Error {
@@ -94,12 +111,14 @@ async function readJournal(path: string, outputDir: string): Promise<Journal> {
  * other options into the same output folder start a journal of their own instead of being
  * taken for work already done.
  */
-function journalName(settings: JobSettings, secret: ProjectSecret): string {
+function journalName(settings: JobSettings, secret: ProjectSecret, deface: DefaceSettings | undefined): string {
   const job = JSON.stringify({
     input: settings.inputDir,
     layout: settings.layout,
     plan: settings.plan,
     pseudonyms: settings.pseudonyms,
+    // A run with defacing is another job: files written without it must not count as done.
+    ...(deface ? { deface: { ears: deface.ears === true, template: deface.template ?? 'default', templateDir: deface.templateDir } } : {}),
   });
   // Keyed like every other derived name: the settings include a site's lookup table.
   return `journal-${createHmac('sha256', secret.deriveKey('journal')).update(job).digest('hex').slice(0, 16)}.jsonl`;
@@ -131,7 +150,7 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
   };
 
   const keyId = secret.deriveKey('key-id').toString('hex').slice(0, 12);
-  const journalPath = join(runDir, journalName(settings, secret));
+  const journalPath = join(runDir, journalName(settings, secret, options.deface));
   const earlier = options.dryRun ? undefined : await readJournal(journalPath, outputDir);
   const previous = earlier?.outcomes ?? new Map<string, FileOutcome>();
   if (!options.dryRun) {
@@ -164,20 +183,30 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     emit();
   };
 
+  // With --deface, the head series are found first and left out of the main pass.
+  const heads = options.deface ? await (await import('../volume/deface/run.js')).findHeadSeries(inputDir, exclude) : [];
+  const headFiles = new Set(heads.flatMap((series) => series.files));
+
   async function* pending(): AsyncGenerator<string> {
     for await (const rel of walkFiles(inputDir, exclude)) {
+      if (headFiles.has(rel)) continue;
       const earlier = previous.get(rel);
       if (earlier) accept(earlier, true);
       else yield rel;
     }
   }
 
-  await runPool(pending(), settings, { workers: options.workers ?? availableParallelism(), batchSize: 8 }, (o) => {
+  const record = (o: FileOutcome): void | Promise<void> => {
     if (journal && !journal.write(JSON.stringify({ outcome: o } satisfies JournalLine) + '\n')) {
       return new Promise<void>((r) => journal.once('drain', () => r())).then(() => accept(o, false));
     }
     accept(o, false);
-  });
+  };
+  const poolOptions = { workers: options.workers ?? availableParallelism(), batchSize: 8 };
+  await runPool(pending(), settings, poolOptions, record);
+  if (options.deface) {
+    await defaceHeadSeries(heads, options.deface, { inputDir, runDir, settings, previous, accept, record, poolOptions, notes: report.notes, dryRun: options.dryRun });
+  }
   if (journal) await new Promise<void>((r, j) => journal.end((e?: Error | null) => (e ? j(e) : r())));
 
   let dicomdir: string | undefined;
@@ -217,4 +246,74 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     await writeReplacing(join(runDir, 'summary.txt'), summarize(result));
   }
   return result;
+}
+
+interface DefacePassContext {
+  readonly inputDir: string;
+  readonly runDir: string;
+  readonly settings: JobSettings;
+  readonly previous: ReadonlyMap<string, FileOutcome>;
+  readonly accept: (o: FileOutcome, fromJournal: boolean) => void;
+  readonly record: (o: FileOutcome) => void | Promise<void>;
+  readonly poolOptions: { readonly workers: number; readonly batchSize: number };
+  readonly notes: { file: string; note: string }[];
+  readonly dryRun: boolean;
+}
+
+/**
+ * The head series of a --deface run, one at a time: deface the series into a working folder
+ * (under the run folder, removed afterwards; under the system's temporary folder for a dry run),
+ * then de-identify its defaced files from there with the same settings, their De-identification
+ * Method saying "defaced". The outcomes keep the original relative paths. Inputs are never modified.
+ * Each series' measures go to <run folder>/deface/series-NNNN.json.
+ */
+async function defaceHeadSeries(heads: readonly HeadSeries[], deface: DefaceSettings, c: DefacePassContext): Promise<void> {
+  if (heads.length === 0) return;
+  const { defaceSeriesFiles } = await import('../volume/deface/run.js');
+  const { loadDefaceTemplate, TemplateError } = await import('../volume/deface/templates.js');
+  // The template is read once for every series; a missing one is a setting to fix, not a failed file.
+  const loadedTemplate = await loadDefaceTemplate(deface.template ?? 'avg152-2mm', deface.templateDir === undefined ? {} : { templateDir: deface.templateDir }).catch((e: unknown) => {
+    throw e instanceof TemplateError ? new UsageError(`--deface: ${e.message}`) : e;
+  });
+  const workRoot = await mkdtemp(c.dryRun ? join(tmpdir(), 'radanon-deface-') : join(c.runDir, '.deface-'));
+  const defacedSettings: JobSettings = { ...c.settings, plan: { ...c.settings.plan, methodName: `${c.settings.plan.methodName}\\defaced` } };
+  try {
+    for (const series of heads) {
+      const todo = series.files.filter((rel) => !c.previous.has(rel));
+      for (const rel of series.files) if (c.previous.has(rel)) c.accept(c.previous.get(rel)!, true);
+      if (todo.length === 0) continue;
+      const work = await mkdtemp(join(workRoot, 'series-'));
+      try {
+        // Whatever stops one series' defacing fails that series only: a batch never stops for one.
+        const outcome = await defaceSeriesFiles(c.inputDir, series, work, { ears: deface.ears === true, loadedTemplate }).catch(
+          (e: unknown): SeriesDefaceOutcome => ({ status: 'failed', reason: `${(e as Error).name}: ${(e as Error).message}` }),
+        );
+        const first = series.files[0]!;
+        if (!c.dryRun) {
+          // The evidence, series by series: every measure and the face check's scores (no identifiers: paths are the input's own).
+          await mkdir(join(c.runDir, 'deface'), { recursive: true });
+          const evidence = { files: series.files, why: series.why, status: outcome.status, ...(outcome.status === 'failed' ? { reason: outcome.reason } : {}), assessment: outcome.assessment };
+          await writeReplacing(join(c.runDir, 'deface', `series-${String(heads.indexOf(series) + 1).padStart(4, '0')}.json`), JSON.stringify(evidence, null, 2) + '\n');
+        }
+        if (outcome.status === 'failed') {
+          const reason = `defacing failed (${series.why}; ${series.files.length} files, none written): ${outcome.reason}`;
+          for (const rel of todo) await c.record({ status: 'failed', input: rel, reason, quarantined: false });
+          continue;
+        }
+        const m = outcome.assessment.metrics;
+        c.notes.push({
+          file: first,
+          note: `defaced with its series (${series.why}; ${series.files.length} files): ${(m.faceRemovedFraction * 100).toFixed(2)}% of the face region removed, ${m.brainVoxelsAltered} brain voxels altered, brain Dice ${m.brainDice}, face check passed`,
+        });
+        async function* defacedFiles(): AsyncGenerator<string> {
+          yield* todo;
+        }
+        await runPool(defacedFiles(), { ...defacedSettings, inputDir: work }, c.poolOptions, c.record);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm(workRoot, { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { runDeid, type Progress } from '../../pipeline/run.js';
 import { summarize } from '../../pipeline/report.js';
-import { addPlanOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
+import { addPlanOptions, defaceFromOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
 
 /** Draws progress on an interactive terminal only; logs and pipes get the summary alone. */
 function progressRenderer(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
@@ -43,9 +43,14 @@ export function deidCommand(): Command {
     .option('--dicomdir', 'write a DICOMDIR for the output (files then get 8-character media names)')
     .option('--run-dir <dir>', 'where the journal and the report go (default: <output-dir>.run)')
     .option('--workers <n>', 'worker threads (default: one per core)', (v) => Number.parseInt(v, 10))
+    .option('--deface', 'deface MR and CT head series before de-identifying them (a series that cannot be defaced is not written)')
+    .option('--deface-ears', 'with --deface: remove the ears too')
+    .option('--deface-template <name>', 'with --deface: the template registered to each head, avg152-2mm (default, shipped) or mni152-1mm')
+    .option('--deface-template-dir <dir>', 'with --deface: the folder holding a template that is not shipped (mni152-1mm)')
     .option('--json', 'print the full JSON report instead of the summary')
     .action(async (input: string, output: string, opts: Record<string, unknown>) => {
       const secret = await readSecret(opts as { secretFile?: string; ephemeralSecret?: boolean });
+      const deface = defaceFromOptions(opts);
       const progress = progressRenderer(process.stderr.isTTY === true && !opts.json);
       const report = await runDeid({
         inputDir: input,
@@ -59,6 +64,7 @@ export function deidCommand(): Command {
         pseudonyms: await pseudonymsFromOptions(opts),
         secret,
         onProgress: progress.update,
+        ...(deface ? { deface } : {}),
       }).finally(progress.stop);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarize(report));
       // A duplicate SOP Instance UID with other content was not written: the curator must look.

@@ -1,0 +1,83 @@
+import { Command } from 'commander';
+import { UsageError } from '../../pipeline/run.js';
+import type { DefaceRunReport } from '../../volume/deface/run.js';
+import { TEMPLATE_NAMES, type TemplateName } from '../../volume/deface/templates.js';
+
+const TEMPLATES: readonly TemplateName[] = TEMPLATE_NAMES;
+
+interface DefaceCommandOptions {
+  preview?: string;
+  ears?: boolean;
+  template?: string;
+  templateDir?: string;
+  json?: boolean;
+}
+
+function parseTemplate(text: string | undefined): TemplateName | undefined {
+  if (text === undefined) return undefined;
+  if (!(TEMPLATES as readonly string[]).includes(text)) throw new UsageError(`--template must be ${TEMPLATES.join(' or ')}, got "${text}"`);
+  return text as TemplateName;
+}
+
+/** The report in a few lines: the verdict, each measure against its requirement, the face check per view. */
+export function summarizeDeface(r: DefaceRunReport): string {
+  const m = r.metrics;
+  const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
+  const lines = [
+    `deface: ${r.status === 'passed' ? 'passed' : 'FAILED'}`,
+    `input:  ${r.input}`,
+    `output: ${r.output} (${r.written ? 'written' : 'not written'})`,
+    `face region removed: ${pct(m.faceRemovedFraction)} of ${m.faceRegionVoxels} voxels (at least ${pct(r.thresholds.minFaceRemovedFraction)} required)`,
+    `brain: ${m.brainVoxelsAltered} voxels altered (none allowed), Dice ${m.brainDice}`,
+    `registration: similarity ${Number(m.registration.similarity.toFixed(4))}, ${m.registration.converged ? 'converged' : 'did not converge'}, ${(m.registration.ms / 1000).toFixed(1)} s`,
+    `face check: ${r.faceCheck.passed ? 'passed' : 'failed'}`,
+    ...r.faceCheck.views.map((v) => {
+      const side = (s: { detected: boolean; score: number }) => `${s.detected ? 'face' : 'no face'} (${s.score.toFixed(3)})`;
+      const distance = v.distance === null ? '' : `, distance ${v.distance.toFixed(3)}`;
+      const previews = v.previews ? ` [${v.previews.before}, ${v.previews.after}]` : '';
+      return `  ${String(v.azimuth).padStart(4)}°: before ${side(v.before)} → after ${side(v.after)}${distance}${previews}`;
+    }),
+    ...r.failures.map((f) => `failed: ${f}`),
+    `report: ${r.report}`,
+    `time: ${r.seconds} s`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function defaceCommand(): Command {
+  return new Command('deface')
+    .description('remove the face from a head MRI or CT, prove the face is gone and the brain untouched, and write the result only if so')
+    .argument('<input>', 'a NIfTI image (.nii, .nii.gz), or a DICOM series (a folder holding one series, or one of its files)')
+    .argument('<output>', 'a NIfTI file for NIfTI input; a new (or empty) folder for a DICOM series. The report goes to <output>.deface.json')
+    .option('--preview <dir>', 'write the before/after renders of the face check as PNG files into this folder')
+    .option('--ears', 'remove the ears too')
+    .option('--template <name>', `the template registered to the head: ${TEMPLATES.join(' or ')} (default avg152-2mm, shipped)`)
+    .option('--template-dir <dir>', 'the folder holding a template that is not shipped (mni152-1mm: MNI152_T1_1mm.nii.gz and its brain mask)')
+    .option('--json', 'print the full JSON report instead of the summary')
+    .action(async (input: string, output: string, opts: DefaceCommandOptions) => {
+      const template = parseTemplate(opts.template);
+      // Loaded here, not at start-up: the method brings elastix and tfjs, which other commands do not need.
+      const [{ runDeface }, { DefaceError }] = await Promise.all([import('../../volume/deface/run.js'), import('../../volume/deface/deface.js')]);
+      let report: DefaceRunReport;
+      try {
+        report = await runDeface(input, output, {
+          ...(opts.preview !== undefined ? { preview: opts.preview } : {}),
+          ears: opts.ears === true,
+          ...(template ? { template } : {}),
+          ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}),
+          onProgress: (message) => process.stderr.write(`radanon deface: ${message}\n`),
+        });
+      } catch (e) {
+        // An image that cannot be defaced (not a head, no orientation, 2-D): bad input, nothing written.
+        if (e instanceof DefaceError) {
+          process.stderr.write(`radanon: ${e.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarizeDeface(report));
+      // A failed check: the image was not written; the report says why.
+      process.exitCode = report.status === 'passed' ? 0 : 1;
+    });
+}
