@@ -263,8 +263,23 @@ class Coordinator {
     });
   }
 
-  /** Phase 2: the schema from the largest group of sites with the same columns; the others refused. */
-  private async agreeSchema(): Promise<void> {
+  /**
+   * Phase 2: the schema from the largest group of sites with the same columns; the others refused.
+   * When no group is large enough yet (the first sites to connect may include one with other
+   * columns), it waits for more sites and asks again, until the enrolment deadline.
+   */
+  private async agreeSchemaWhenEnough(deadline: number): Promise<void> {
+    for (;;) {
+      const asked = this.withStatus('new').length;
+      if (await this.agreeSchema(Date.now() >= deadline)) return;
+      this.log(`no ${this.options.minSites} of the ${asked} sites share one feature schema yet: waiting for more sites`);
+      await this.waitFor(asked + 1, Math.max(0, deadline - Date.now()), () => this.withStatus('new').length, 'to connect');
+      this.checkAborted();
+    }
+  }
+
+  /** One schema round; false when no group of `minSites` sites agrees and `final` is not set. */
+  private async agreeSchema(final: boolean): Promise<boolean> {
     const candidates = this.withStatus('new');
     const { accepted, failed } = await this.server.exchange(
       candidates,
@@ -284,6 +299,7 @@ class Coordinator {
     }
     const largest = [...groups.values()].sort((a, b) => b.length - a.length)[0];
     if (!largest || largest.length < this.options.minSites) {
+      if (!final) return false;
       throw new FederatedRunError(`no ${this.options.minSites} sites share one feature schema (groups of ${[...groups.values()].map((g) => g.length).join(', ') || 'none'})`);
     }
     const reference = largest[0]!;
@@ -299,6 +315,7 @@ class Coordinator {
     }
     for (const s of largest) this.sites.get(s.site!)!.status = 'member';
     this.log(`schema agreed by ${largest.length} sites: ${this.schema.columns.length} columns, ${this.schema.encodedColumns.length} encoded, label ${this.schema.label} (positive ${this.schema.positive})`);
+    return true;
   }
 
   /** Phase 3: pooled means and standard deviations from the members' sums and counts. */
@@ -371,9 +388,10 @@ class Coordinator {
   async run(): Promise<TrainingResult> {
     const options = this.options;
     const enrolTimeoutMs = options.enrolTimeoutMs ?? 600_000;
+    const deadline = Date.now() + enrolTimeoutMs;
     await this.waitFor(options.minSites, enrolTimeoutMs, () => this.withStatus('new').length, 'to connect');
     this.checkAborted();
-    await this.agreeSchema();
+    await this.agreeSchemaWhenEnough(deadline);
     this.checkAborted();
     await this.agreeStandardisation();
     const schema = this.schema!;

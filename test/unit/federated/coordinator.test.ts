@@ -137,6 +137,14 @@ async function scriptedSite(url: string, site: number, csv: string, onTrain: (ro
 }
 
 /** Starts a coordinator on a free port; resolves its URL and result. */
+async function waitUntil(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function coordinatorOn(options: Partial<CoordinatorOptions>, log: string[]): Promise<{ url: string; result: Promise<TrainingResult> }> {
   let listening!: (port: number) => void;
   const port = new Promise<number>((resolve) => (listening = resolve));
@@ -228,6 +236,22 @@ describe('refusals', () => {
     expect((refusedSite as PromiseRejectedResult).reason).toBeInstanceOf(SiteRefusedError);
     expect(String((refusedSite as PromiseRejectedResult).reason.message)).toMatch(/x3 \(only at the site\)/);
     expect(run.log.some((l) => l.startsWith('refused site-4:'))).toBe(true);
+  }, 60_000);
+
+  it('when a site with other columns is among the first to connect, waits for more sites instead of failing', async () => {
+    const log: string[] = [];
+    const { url, result } = await coordinatorOn({ minSites: 3, rounds: 1 }, log);
+    const site = (i: number, data: string) => runSite({ coordinator: url, data, label: 'outcome', credentials: consortium.sites[i]!.dir });
+    const odd = site(3, join(work, 'other-schema.csv')).then(() => undefined, (e: unknown) => e);
+    const first = [site(0, shards[0]!), site(1, shards[1]!)];
+    // Three sites, two schemas: no three agree yet.
+    await waitUntil(() => log.some((l) => /share one feature schema yet: waiting for more sites/.test(l)));
+    const last = site(2, shards[2]!);
+    const run = await result;
+    await Promise.all([...first, last]);
+    expect(run.refused).toEqual([{ site: 'site-4', reason: expect.stringMatching(/x3 \(only at the site\)/) }]);
+    expect([...run.rounds[0]!.sites].sort()).toEqual(['site-1', 'site-2', 'site-3']);
+    expect(await odd).toBeInstanceOf(SiteRefusedError);
   }, 60_000);
 
   it('refuses an out-of-range update, logs it, and the round goes on without that site', async () => {
