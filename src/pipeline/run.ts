@@ -205,7 +205,7 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
   const poolOptions = { workers: options.workers ?? availableParallelism(), batchSize: 8 };
   await runPool(pending(), settings, poolOptions, record);
   if (options.deface) {
-    await defaceHeadSeries(heads, options.deface, { inputDir, runDir, settings, previous, accept, record, poolOptions, notes: report.notes, dryRun: options.dryRun });
+    await defaceHeadSeries(heads, options.deface, { uidKey: secret.deriveKey('deface-uid'), inputDir, runDir, settings, previous, accept, record, poolOptions, notes: report.notes, dryRun: options.dryRun });
   }
   if (journal) await new Promise<void>((r, j) => journal.end((e?: Error | null) => (e ? j(e) : r())));
 
@@ -249,6 +249,8 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
 }
 
 interface DefacePassContext {
+  /** Key of the defaced series' new UIDs (a subkey of the project secret: re-runs agree). */
+  readonly uidKey: Uint8Array;
   readonly inputDir: string;
   readonly runDir: string;
   readonly settings: JobSettings;
@@ -285,7 +287,7 @@ async function defaceHeadSeries(heads: readonly HeadSeries[], deface: DefaceSett
       const work = await mkdtemp(join(workRoot, 'series-'));
       try {
         // Whatever stops one series' defacing fails that series only: a batch never stops for one.
-        const outcome = await defaceSeriesFiles(c.inputDir, series, work, { ears: deface.ears === true, loadedTemplate }).catch(
+        const outcome = await defaceSeriesFiles(c.inputDir, series, work, { ears: deface.ears === true, loadedTemplate, uidKey: c.uidKey }).catch(
           (e: unknown): SeriesDefaceOutcome => ({ status: 'failed', reason: `${(e as Error).name}: ${(e as Error).message}` }),
         );
         const first = series.files[0]!;

@@ -12,8 +12,9 @@
  *   syntax. The bits outside Bits Stored are written as zero (PS3.5 8.1.1: they carry no image).
  * - SOP Instance UID (and the file meta's copy) and Series Instance UID are new: changed pixel
  *   data is a new instance (PS3.3 C.12.1.1.1), and the derived images form a new series. The
- *   new UIDs are name-based — a hash of the original UID and the caller's `uidSeed` — so the
- *   same derivation of the same series gives the same UIDs run after run.
+ *   new UIDs are keyed: an HMAC, under the caller's `uidKey`, of the original UID and the
+ *   caller's `uidSeed`, so the same derivation of the same series under the same key gives the
+ *   same UIDs run after run, and no one without the key can tell which original they came from.
  * - Image Type (0008,0008) value 1 becomes DERIVED (PS3.3 C.7.6.1.1.2), as does Frame Type
  *   (0008,9007) in the functional groups of an enhanced image (C.8.16.1).
  * - Derivation Description (0008,2111), Derivation Code Sequence (0008,9215) and Source Image
@@ -21,7 +22,7 @@
  * - Largest/Smallest Image Pixel Value and Largest/Smallest Pixel Value in Series (Type 3) are
  *   removed: they described the old pixels.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element } from '../dicom/dataset.js';
@@ -64,6 +65,11 @@ export interface DicomSeriesWriteOptions {
    * series gets other UIDs.
    */
   readonly uidSeed: string;
+  /**
+   * Key of the new UIDs (never a plain hash of an identifier): a subkey of the project secret
+   * when runs must give the same UIDs (radanon deid --deface), random bytes otherwise.
+   */
+  readonly uidKey: Uint8Array;
   /**
    * The files of the source series. Default: the files found again under the source grid's
    * folder (or file) whose Series Instance UID is the series'. Files of other series are passed over.
@@ -125,7 +131,7 @@ export async function writeDicomSeries(volume: Volume, source: DicomSeriesVolume
   }
   const root = commonFolder(members);
   const nameOf = options.outputName ?? ((file: string) => path.relative(root, file));
-  const newSeriesUid = derivedUid(options.uidSeed, series.seriesInstanceUid);
+  const newSeriesUid = derivedUid(options.uidKey, options.uidSeed, series.seriesInstanceUid);
   const context: FileContext = {
     volume,
     sliceOfInstance: series.sliceOfInstance,
@@ -157,11 +163,11 @@ export async function writeDicomSeries(volume: Volume, source: DicomSeriesVolume
 }
 
 /**
- * A UID under the 2.25 root (PS3.5 B.2) named by `seed` and `original`: the first 128 bits of
- * their SHA-256 with the UUID version (8, "custom", RFC 9562) and variant bits set.
+ * A UID under the 2.25 root (PS3.5 B.2) named by `seed` and `original` under `key`: the first
+ * 128 bits of their HMAC-SHA256 with the UUID version (8, "custom", RFC 9562) and variant bits set.
  */
-export function derivedUid(seed: string, original: string): string {
-  const h = createHash('sha256').update('radanon derived UID\0').update(seed).update('\0').update(original).digest();
+export function derivedUid(key: Uint8Array, seed: string, original: string): string {
+  const h = createHmac('sha256', key).update('radanon derived UID\0').update(seed).update('\0').update(original).digest();
   h[6] = (h[6]! & 0x0f) | 0x80;
   h[8] = (h[8]! & 0x3f) | 0x80;
   return `2.25.${BigInt('0x' + h.subarray(0, 16).toString('hex')).toString(10)}`;
@@ -223,7 +229,7 @@ function deriveFile(dicom: DicomFile, file: string, c: FileContext): DerivedFile
   const swapPairs = layout.bitsAllocated === 8 && !little && pixels.vr === 'OW';
   const encoded = encodeFrames(c.volume.data, frames, c.frameSize, layout, little, swapPairs);
 
-  const newSop = derivedUid(c.options.uidSeed, sop);
+  const newSop = derivedUid(c.options.uidKey, c.options.uidSeed, sop);
   const out = new Map<Tag, Element>(ds);
   out.set(pixelTag, { kind: 'value', tag: pixelTag, vr: pixels.vr, bytes: encoded.bytes });
   out.set(T.SOPInstanceUID, uidElement(T.SOPInstanceUID, newSop));

@@ -191,7 +191,7 @@ describe('the DICOM round trip: a real head as an MR series, defaced as DICOM, r
     expect(gridDifference(head.grid, templateVolume.grid)).toBeUndefined();
     inputDir = path.join(work, 'head-dicom');
     const values = Int16Array.from(head.data);
-    await writeDicomSeries({ grid: templateVolume.grid, data: values }, templateVolume, inputDir, { derivationDescription: 'converted from NIfTI', uidSeed: 'test-conversion' });
+    await writeDicomSeries({ grid: templateVolume.grid, data: values }, templateVolume, inputDir, { derivationDescription: 'converted from NIfTI', uidSeed: 'test-conversion', uidKey: Buffer.alloc(32, 1) });
     input = await readDicomSeries(inputDir);
     // What the method does to this volume, computed here: the face mask and brain mask to check against.
     expected = await defaceVolume(input, {});

@@ -56,6 +56,11 @@ export interface DefaceRunOptions {
   readonly loadedTemplate?: DefaceTemplate;
   /** Told what the run is doing at each long step (the command prints it on stderr). */
   readonly onProgress?: (message: string) => void;
+  /**
+   * Key of a derived DICOM series' new UIDs. Default: random bytes, so a standalone run's UIDs
+   * link to nothing; `deid --deface` passes a subkey of the project secret so re-runs agree.
+   */
+  readonly uidKey?: Uint8Array;
 }
 
 /** What a defacing measured and decided, for one image. */
@@ -244,6 +249,7 @@ async function writeSeriesFolder(defaced: Volume, source: DicomSeriesVolume, inp
     const written = await writeDicomSeries(defaced, source, partial, {
       derivationDescription: derivationDescription(ears),
       uidSeed: uidSeed(ears, options.template),
+      uidKey: options.uidKey ?? randomBytes(32),
       files,
       outputName: (file) => path.relative(root, file),
     });
@@ -363,6 +369,7 @@ export async function defaceSeriesFiles(
   const written = await writeDicomSeries(result.defaced, volume, workDir, {
     derivationDescription: derivationDescription(ears),
     uidSeed: uidSeed(ears, options.template),
+    uidKey: options.uidKey ?? randomBytes(32),
     files,
     outputName: (file) => path.relative(inputDir, file),
   });

@@ -6,6 +6,8 @@ import { readDicom } from '../../../src/dicom/reader.js';
 import { tag, Tags, type Tag } from '../../../src/dicom/tag.js';
 import { readDicomSeries, type DicomSeriesVolume } from '../../../src/volume/dicom-series.js';
 import { derivedUid, VOLUME_EDITING, writeDicomSeries } from '../../../src/volume/dicom-series-writer.js';
+
+const KEY = Buffer.alloc(32, 7);
 import { VolumeFormatError, VolumeGeometryError } from '../../../src/volume/errors.js';
 import { gridDifference } from '../../../src/volume/geometry.js';
 import type { Volume } from '../../../src/volume/volume.js';
@@ -98,7 +100,7 @@ describe('writeDicomSeries on a classic single-frame series', () => {
     const source = await readDicomSeries(input);
     const defaced = edited(source, -1024);
     const output = folder('out');
-    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'defaced by radanon test: face voxels set to background', uidSeed: 'test-a' });
+    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'defaced by radanon test: face voxels set to background', uidSeed: 'test-a', uidKey: KEY });
 
     // One file per source file, under the same names (relative to the folder holding them all).
     const sub = path.join(input, 'sub');
@@ -140,16 +142,19 @@ describe('writeDicomSeries on a classic single-frame series', () => {
     expect(sops.size).toBe(SLICES);
     expect([...seriesUids]).toEqual([written.seriesInstanceUid]);
     expect(written.seriesInstanceUid).not.toBe(SERIES_UID);
-    expect(written.seriesInstanceUid).toBe(derivedUid('test-a', SERIES_UID));
+    expect(written.seriesInstanceUid).toBe(derivedUid(KEY, 'test-a', SERIES_UID));
   });
 
-  it('derives the same UIDs for the same seed and other UIDs for another seed', async () => {
+  it('derives the same UIDs for the same seed and key, other UIDs for another seed or key', async () => {
     const input = folder('in');
     classicSeries(input);
     const source = await readDicomSeries(input);
-    const a = await writeDicomSeries(source, source, folder('a'), { derivationDescription: 'x', uidSeed: 'seed-1' });
-    const b = await writeDicomSeries(source, source, folder('b'), { derivationDescription: 'x', uidSeed: 'seed-1' });
-    const c = await writeDicomSeries(source, source, folder('c'), { derivationDescription: 'x', uidSeed: 'seed-2' });
+    const a = await writeDicomSeries(source, source, folder('a'), { derivationDescription: 'x', uidSeed: 'seed-1', uidKey: KEY });
+    const b = await writeDicomSeries(source, source, folder('b'), { derivationDescription: 'x', uidSeed: 'seed-1', uidKey: KEY });
+    const c = await writeDicomSeries(source, source, folder('c'), { derivationDescription: 'x', uidSeed: 'seed-2', uidKey: KEY });
+    // The UIDs are keyed: the same seed under another key gives other UIDs.
+    const d = await writeDicomSeries(source, source, folder('d'), { derivationDescription: 'x', uidSeed: 'seed-1', uidKey: Buffer.alloc(32, 8) });
+    expect(d.seriesInstanceUid).not.toBe(a.seriesInstanceUid);
     expect(b.seriesInstanceUid).toBe(a.seriesInstanceUid);
     expect(b.files.map((f) => f.sopInstanceUid)).toEqual(a.files.map((f) => f.sopInstanceUid));
     expect(c.seriesInstanceUid).not.toBe(a.seriesInstanceUid);
@@ -168,7 +173,7 @@ describe('writeDicomSeries on a classic single-frame series', () => {
     const data = defaced.data as Float32Array;
     data[0 + nx * (0 + ny * 3)] = 4095 * 4 - 1000 + 400; // slice 3 (slope 4): stored 4195 > 4095
     const output = folder('out');
-    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'x', uidSeed: 's' });
+    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'x', uidSeed: 's', uidKey: KEY });
     expect(written.clampedVoxels).toBe(1);
 
     const back = await readDicomSeries(output);
@@ -195,11 +200,11 @@ describe('writeDicomSeries on a classic single-frame series', () => {
     classicSeries(input);
     const source = await readDicomSeries(input);
     const shifted: Volume = { grid: { ...source.grid, origin: [0, 0, 0] }, data: source.data };
-    await expect(writeDicomSeries(shifted, source, folder('x'), { derivationDescription: 'x', uidSeed: 's' })).rejects.toThrow(VolumeGeometryError);
+    await expect(writeDicomSeries(shifted, source, folder('x'), { derivationDescription: 'x', uidSeed: 's', uidKey: KEY })).rejects.toThrow(VolumeGeometryError);
     const output = folder('twice');
-    await writeDicomSeries(source, source, output, { derivationDescription: 'x', uidSeed: 's' });
+    await writeDicomSeries(source, source, output, { derivationDescription: 'x', uidSeed: 's', uidKey: KEY });
     const before = filesUnder(output).map((f) => readFileSync(f));
-    await expect(writeDicomSeries(edited(source, 0), source, output, { derivationDescription: 'x', uidSeed: 's' })).rejects.toThrow(VolumeFormatError);
+    await expect(writeDicomSeries(edited(source, 0), source, output, { derivationDescription: 'x', uidSeed: 's', uidKey: KEY })).rejects.toThrow(VolumeFormatError);
     expect(filesUnder(output).map((f) => readFileSync(f))).toEqual(before);
   });
 });
@@ -248,7 +253,7 @@ describe('writeDicomSeries on an enhanced multi-frame image', () => {
     const source: DicomSeriesVolume = await readDicomSeries([file]);
     const defaced = edited(source, 5); // stored 0 under slope 3 / intercept 5, and 5 under slope 1
     const output = folder('out');
-    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'defaced', uidSeed: 's' });
+    const written = await writeDicomSeries(defaced, source, output, { derivationDescription: 'defaced', uidSeed: 's', uidKey: KEY });
     expect(written.files).toHaveLength(1);
     expect(written.files[0]!.frames).toBe(order.length);
     expect(written.files[0]!.output).toBe('multiframe.dcm');
