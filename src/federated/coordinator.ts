@@ -172,20 +172,29 @@ function expectKind(reply: Envelope, kind: string): Json {
   return reply.body;
 }
 
-/** Why `local` cannot join a run whose schema is `schema` (a late joiner), or undefined when it can. */
+/**
+ * Why `local` cannot join a run whose schema is `schema` (a late joiner), or undefined when it
+ * can. Categories the consortium's vocabulary lacks do not keep a site out: the model has no
+ * column for them, so the site encodes them as zeros (`unseenCategories` lists them for the log).
+ */
 function misfit(schema: Schema, local: LocalSchema): string | undefined {
   const differences = compareSchemas(schema, local).map((d) => `${d.column} (${d.reason})`);
-  for (const column of local.columns) {
-    const ours = schema.columns.find((c) => c.name === column.name);
-    if (column.kind === 'categorical' && ours?.kind === 'categorical') {
-      const known = new Set(ours.categories);
-      const unknown = column.categories.filter((c) => !known.has(c));
-      if (unknown.length > 0) differences.push(`${column.name} (categories not in the consortium's vocabulary: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''})`);
-    }
-  }
   const extraClasses = local.classes.filter((c) => !schema.classes.includes(c));
   if (extraClasses.length > 0) differences.push(`${schema.label} (classes ${extraClasses.join(', ')} are not the consortium's)`);
   return differences.length === 0 ? undefined : `its feature table differs from the consortium's: ${differences.join('; ')}`;
+}
+
+/** The categories of a late joiner that the consortium's vocabulary lacks, per column. */
+function unseenCategories(schema: Schema, local: LocalSchema): string[] {
+  const out: string[] = [];
+  for (const column of local.columns) {
+    const ours = schema.columns.find((c) => c.name === column.name);
+    if (column.kind !== 'categorical' || ours?.kind !== 'categorical') continue;
+    const known = new Set(ours.categories);
+    const unknown = column.categories.filter((c) => !known.has(c));
+    if (unknown.length > 0) out.push(`${column.name}: ${unknown.length} categor${unknown.length === 1 ? 'y' : 'ies'}`);
+  }
+  return out;
 }
 
 /** Column signature: which columns of which kinds, and the label (vocabularies may differ). */
@@ -355,7 +364,8 @@ class Coordinator {
         if (why) this.refuse(site, why);
         else {
           this.sites.get(site)!.status = 'member';
-          this.log(`${site} joins`);
+          const unseen = unseenCategories(schema, local);
+          this.log(`${site} joins${unseen.length ? ` (values the model has no column for, encoded as zeros: ${unseen.join(', ')})` : ''}`);
         }
       }
     }

@@ -107,7 +107,7 @@ class Site {
       }
       case 'setup': {
         const setup = parseSetup(instruction.body);
-        this.training = { spec: setup.spec, dataset: encode(this.table, setup.schema, setup.standardisation) };
+        this.training = { spec: setup.spec, dataset: encode(this.table, setup.schema, setup.standardisation, { unknownCategories: 'ignore' }) };
         this.log(`set up: ${setup.spec.kind} model, ${parameterCount(setup.spec)} parameters, ${this.training.dataset.n} examples`);
         return { kind: 'ready', body: { examples: this.training.dataset.n } };
       }
