@@ -17,8 +17,9 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { writeReplacing } from '../pipeline/atomic.js';
+import { join } from 'node:path';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -117,23 +118,6 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-/** Writes `text` under a temporary name with `mode` and renames it into place. */
-async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  // The mode is given at creation so the key is never readable by others, not even briefly.
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.chmod(mode);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, path);
-}
 
 interface Issued {
   readonly cert: x509.X509Certificate;
@@ -168,9 +152,9 @@ async function issue(authority: Issued, commonName: string, usage: 'server' | 'c
 async function writeParty(dir: string, name: string, caPem: string, party: Issued): Promise<PartyFiles> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files: PartyFiles = { name, dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
-  await writeAtomically(files.ca, caPem, 0o644);
-  await writeAtomically(files.cert, party.cert.toString('pem') + '\n', 0o644);
-  await writeAtomically(files.key, (await privateKeyPem(party.keys.privateKey)) + '\n', 0o600);
+  await writeReplacing(files.ca, caPem, { mode: 0o644 });
+  await writeReplacing(files.cert, party.cert.toString('pem') + '\n', { mode: 0o644 });
+  await writeReplacing(files.key, (await privateKeyPem(party.keys.privateKey)) + '\n', { mode: 0o600 });
   return files;
 }
 
@@ -210,12 +194,12 @@ export async function createCredentials(dir: string, options: CredentialsOptions
 
   await mkdir(caDir, { recursive: true, mode: 0o700 });
   const authorityFiles = { cert: join(caDir, 'ca.pem'), key: join(caDir, 'key.pem') };
-  await writeAtomically(authorityFiles.cert, caPem, 0o644);
-  await writeAtomically(authorityFiles.key, (await privateKeyPem(caKeys.privateKey)) + '\n', 0o600);
+  await writeReplacing(authorityFiles.cert, caPem, { mode: 0o644 });
+  await writeReplacing(authorityFiles.key, (await privateKeyPem(caKeys.privateKey)) + '\n', { mode: 0o600 });
 
   const coordinatorIssued = await issue(authority, COORDINATOR_NAME, 'server', notBefore, notAfter, options.hosts ?? []);
   const coordinator = await writeParty(join(dir, COORDINATOR_NAME), COORDINATOR_NAME, caPem, coordinatorIssued);
-  await writeAtomically(join(coordinator.dir, 'consortium.json'), JSON.stringify({ sites: names }, null, 2) + '\n', 0o644);
+  await writeReplacing(join(coordinator.dir, 'consortium.json'), JSON.stringify({ sites: names }, null, 2) + '\n', { mode: 0o644 });
 
   const sites: PartyFiles[] = [];
   for (const name of names) {

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writevSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export type ClaimResult =
@@ -95,15 +95,43 @@ function sameBytes(path: string, chunks: readonly Uint8Array[]): boolean {
   return pos === existing.length;
 }
 
-/** Replaces `path` atomically (for reports and indexes that are rewritten). */
-export async function writeReplacing(path: string, data: string | Uint8Array): Promise<void> {
-  const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export interface ReplaceOptions {
+  /** File mode, set when the temporary file is created (a private key is never readable by others, not even briefly). */
+  readonly mode?: number;
+}
+
+/**
+ * Replaces `path` atomically (reports, indexes, tables, images, keys): the data goes to a
+ * temporary file in the same folder, which is then renamed over `path`, so a reader never sees a
+ * half-written file; on failure the temporary file is removed. An iterable of text pieces is
+ * written in pieces of about 1 MB, so a large table is never one string in memory.
+ */
+export async function writeReplacing(path: string, data: string | Uint8Array | Iterable<string>, options: ReplaceOptions = {}): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx');
+  const fh = await open(tmp, 'wx', options.mode ?? 0o666);
   try {
-    await fh.writev([chunk]);
-  } finally {
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      await fh.writev([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
+    } else {
+      let piece: string[] = [];
+      let length = 0;
+      for (const text of data) {
+        piece.push(text);
+        length += text.length;
+        if (length >= 1 << 20) {
+          await fh.write(piece.join(''));
+          piece = [];
+          length = 0;
+        }
+      }
+      if (piece.length > 0) await fh.write(piece.join(''));
+    }
+    if (options.mode !== undefined) await fh.chmod(options.mode);
     await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw e;
   }
-  await rename(tmp, path);
 }

@@ -4,9 +4,8 @@
  * `,` `;` tab `|`, detected from the header and the first records (the one that gives every
  * line the same number of fields) or given by the caller.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeReplacing } from '../pipeline/atomic.js';
 import type { Table } from './types.js';
 
 /**
@@ -294,29 +293,7 @@ export function formatCsv(table: Table, separator: Separator): string {
  * over the target, so a reader never sees half a table.
  */
 export async function writeCsv(table: Table, file: string, separator: Separator): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    // Written in pieces of about 1 MB, so a large table is never one string in memory.
-    const handle = await open(temp, 'w');
-    try {
-      let piece: string[] = [];
-      let length = 0;
-      for (const line of csvLines(table, separator)) {
-        piece.push(line);
-        length += line.length + 2;
-        if (length >= 1 << 20) {
-          await handle.write(piece.join('\r\n') + '\r\n');
-          piece = [];
-          length = 0;
-        }
-      }
-      if (piece.length > 0) await handle.write(piece.join('\r\n') + '\r\n');
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
+  await writeReplacing(file, (function* () {
+    for (const line of csvLines(table, separator)) yield line + '\r\n';
+  })());
 }

@@ -8,9 +8,8 @@
  * patient's right, +y anterior, +z superior); radanon's is DICOM's LPS (+x left, +y posterior),
  * so the x and y components of the origin and of every axis are negated on the way in and out.
  */
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeReplacing } from '../pipeline/atomic.js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
@@ -398,12 +397,5 @@ export async function writeNifti(file: string, volume: Volume, options: NiftiWri
   if (!isNiftiPath(file)) throw new VolumeFormatError('a NIfTI file name must end in .nii or .nii.gz', file);
   const encoded = encodeNifti(volume, options);
   const bytes = /\.gz$/i.test(file) ? await gzip(encoded) : encoded;
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await writeFile(temporary, bytes, { flag: 'wx' });
-    await rename(temporary, file);
-  } catch (e) {
-    await unlink(temporary).catch(() => undefined);
-    throw e;
-  }
+  await writeReplacing(file, bytes);
 }
