@@ -87,6 +87,12 @@ export interface CoordinatorOptions {
   /** Where the model is saved. */
   readonly out: string;
   readonly minSites: number;
+  /**
+   * Sites that must connect before training starts (default `minSites`): a consortium that
+   * expects all its sites waits for them, yet a round may still finish with `minSites` after
+   * dropouts (Flower's min_available_clients against min_fit_clients).
+   */
+  readonly startSites?: number;
   readonly rounds: number;
   readonly strategy?: StrategyName;
   readonly model?: { readonly kind: ModelKind; readonly hidden?: readonly number[] };
@@ -399,7 +405,7 @@ class Coordinator {
     const options = this.options;
     const enrolTimeoutMs = options.enrolTimeoutMs ?? 600_000;
     const deadline = Date.now() + enrolTimeoutMs;
-    await this.waitFor(options.minSites, enrolTimeoutMs, () => this.withStatus('new').length, 'to connect');
+    await this.waitFor(options.startSites ?? options.minSites, enrolTimeoutMs, () => this.withStatus('new').length, 'to connect');
     this.checkAborted();
     await this.agreeSchemaWhenEnough(deadline);
     this.checkAborted();
@@ -675,6 +681,10 @@ function strategyOptionsOf(options: CoordinatorOptions): StrategyOptions {
 function checkOptions(options: CoordinatorOptions): void {
   positiveInteger(options.minSites, 'the minimum number of sites');
   positiveInteger(options.rounds, 'the number of rounds');
+  if (options.startSites !== undefined) {
+    positiveInteger(options.startSites, 'the number of sites to start with');
+    if (options.startSites < options.minSites) throw new FederatedRunError(`the sites to start with (${options.startSites}) cannot be fewer than the minimum per round (${options.minSites})`);
+  }
   const strategy = createStrategy(options.strategy ?? 'fedavg', strategyOptionsOf(options));
   const secure = options.secureAggregation !== undefined && options.secureAggregation !== false;
   if (secure && strategy.needsIndividualUpdates) {

@@ -264,7 +264,8 @@ describe('five sites on adult', () => {
     const run = await federate(
       'killed',
       shardFiles,
-      ['--min-sites', '3', '--rounds', '3', '--model', 'mlp', '--hidden', '16', '--epochs', '2', '--learning-rate', '0.05', '--seed', '1', '--secure-aggregation'],
+      // All five start (a slow machine may connect the last site after three are in); three may finish.
+      ['--min-sites', '3', '--start-sites', '5', '--rounds', '3', '--model', 'mlp', '--hidden', '16', '--epochs', '2', '--learning-rate', '0.05', '--seed', '1', '--secure-aggregation'],
       watch,
     );
     expect(killedAt).not.toBe('');

@@ -92,6 +92,7 @@ interface ServeOptions {
   port: string;
   host?: string;
   minSites: string;
+  startSites?: string;
   rounds: string;
   strategy: string;
   secureAggregation?: boolean;
@@ -149,6 +150,7 @@ function serveOptions(opts: ServeOptions, log: (line: string) => void): Coordina
     credentials: opts.credentials,
     out: opts.out,
     minSites: integer(opts.minSites, '--min-sites', 1),
+    ...(opts.startSites === undefined ? {} : { startSites: integer(opts.startSites, '--start-sites', 1) }),
     rounds: integer(opts.rounds, '--rounds', 1, 1_000_000),
     strategy: opts.strategy as StrategyName,
     model: { kind: opts.model, hidden: opts.model === 'mlp' ? hidden : [] },
@@ -182,7 +184,8 @@ function serveCommand(): Command {
     .description('run the coordinator of a federated training: enrol sites, agree the schema and standardisation, train, save the model')
     .requiredOption('--port <port>', 'port to listen on (0: any free port, printed in the log)')
     .option('--host <address>', 'address to listen on (default: all)')
-    .requiredOption('--min-sites <n>', 'sites needed to start, and the fewest a round may aggregate')
+    .requiredOption('--min-sites <n>', 'the fewest sites a round may aggregate (and, without --start-sites, the sites needed to start)')
+    .option('--start-sites <n>', 'sites that must connect before the first round (default --min-sites)')
     .requiredOption('--rounds <r>', 'training rounds')
     .option('--strategy <name>', `aggregation: ${STRATEGY_NAMES.join(', ')}`, 'fedavg')
     .option('--secure-aggregation', 'the coordinator learns only the sum of the updates (Bonawitz et al. 2017, SecAgg+)')

@@ -293,6 +293,7 @@ describe('refusals', () => {
     const base = { port: 0, credentials: consortium.dir, out: join(work, 'never.json'), minSites: 3, rounds: 1 };
     await expect(runCoordinator({ ...base, strategy: 'median', secureAggregation: true })).rejects.toThrow(/median strategy needs every site's own update, which secure aggregation hides/);
     await expect(runCoordinator({ ...base, strategy: 'krum', dp: { epsilon: 1, clipNorm: 1 } })).rejects.toThrow(/differential privacy/);
+    await expect(runCoordinator({ ...base, startSites: 2 })).rejects.toThrow(/the sites to start with \(2\) cannot be fewer than the minimum per round \(3\)/);
   });
 });
 
@@ -336,6 +337,20 @@ describe('slow and late sites', () => {
     expect(joined).toBeGreaterThanOrEqual(1);
     expect(lateSummary.rounds).toBe(6 - joined);
     expect(log).toContain('site-3 joins');
+  }, 60_000);
+
+  it('with startSites, waits for that many sites before the first round, though a round may finish with minSites', async () => {
+    const { url, result } = await coordinatorOn({ minSites: 2, startSites: 3, rounds: 2 }, []);
+    const early = [0, 1].map((i) => runSite({ coordinator: url, data: shards[i]!, label: 'outcome', credentials: consortium.sites[i]!.dir }));
+    // The third site connects well after the first two: without startSites, round 1 would run without it.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const last = runSite({ coordinator: url, data: shards[2]!, label: 'outcome', credentials: consortium.sites[2]!.dir });
+    const run = await result;
+    await Promise.all([...early, last]);
+    expect(run.rounds.map((r) => r.sites.sort())).toEqual([
+      ['site-1', 'site-2', 'site-3'],
+      ['site-1', 'site-2', 'site-3'],
+    ]);
   }, 60_000);
 });
 
