@@ -21,7 +21,7 @@ export interface Actor {
  * The local operator: the person at the server's own console (`radanon users add`,
  * `radanon audit verify`), who holds the data directory and so every right.
  */
-export const CONSOLE: Actor = Object.freeze({ id: 'console', name: 'console', roles: ['admin'], sites: ['*'], projects: ['*'] });
+export const CONSOLE: Actor = Object.freeze({ id: 'console', name: 'console', roles: ['admin'] as const, sites: ['*'], projects: ['*'] });
 
 /** Whether `actor` may act on `scope` (a site or project id); '*' grants all. */
 export function inScope(granted: readonly string[], scope: string): boolean {
