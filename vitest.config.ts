@@ -20,6 +20,17 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
+      {
+        // The governance store against a real PostgreSQL server: RADANON_TEST_DATABASE_URL must
+        // point at a database the tests may empty (.ci/run starts one).
+        test: {
+          name: 'postgres',
+          globalSetup: ['test/global-setup.ts'],
+          include: ['test/postgres/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });
