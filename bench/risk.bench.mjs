@@ -13,7 +13,7 @@
  * process, as a command-line run sees it (JIT warm-up included); "search, warm" the median of
  * three more in the same process. Encoding (hierarchies, distinct tuples) is timed apart.
  *
- * Runs against dist/ (`npm run build` first). Reads ../shared/data/adult (RADANON_SHARED_DATA
+ * Runs against dist/ (`npm run build` first; RADANON_DIST names another build folder). Reads ../shared/data/adult (RADANON_SHARED_DATA
  * overrides ../shared/data). Prints Markdown tables.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,7 +25,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = resolve(process.env.RADANON_SHARED_DATA ?? join(ROOT, '..', 'shared', 'data'));
 const ADULT = join(SHARED, 'adult');
-const DIST = join(ROOT, 'dist', 'privacy');
+// RADANON_DIST: another build of the library (a folder laid out like dist/), e.g. to compare two builds.
+const DIST = join(resolve(process.env.RADANON_DIST ?? join(ROOT, 'dist')), 'privacy');
 const QIS = ['sex', 'age', 'race', 'marital-status', 'education', 'native-country', 'workclass', 'occupation'];
 const METRICS = ['loss', 'discernibility', 'entropy', 'precision', 'aecs', 'height'];
 const MILLION = 1_000_000;

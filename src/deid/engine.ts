@@ -49,7 +49,15 @@ export interface DeidPlan {
   readonly methodName: string;
   /** Implementation Class UID and Version Name written in the file meta. */
   readonly implementation: { readonly classUid: string; readonly versionName: string };
+  /**
+   * Pixel options applied to these files' pixel data before or after the header engine (burned-in
+   * text cleaned, face removed), declared in De-identification Method and its code sequence.
+   */
+  readonly pixelMethods?: ReadonlySet<PixelMethod>;
 }
+
+/** The profile's options that act on pixel data rather than on attributes. */
+export type PixelMethod = 'cleanPixelData' | 'cleanRecognizableVisualFeatures';
 
 export interface DeidResult {
   readonly meta: Dataset;
@@ -468,7 +476,8 @@ const CODE_MEANING = makeTag(0x0008, 0x0104);
 
 function addDeidentificationAttributes(out: Map<Tag, Element>, ctx: Context): void {
   const { plan } = ctx;
-  const applied: DeidentificationMethod[] = ['basicProfile', ...[...plan.options].sort()];
+  const pixel = [...(plan.pixelMethods ?? [])].sort();
+  const applied: DeidentificationMethod[] = ['basicProfile', ...pixel, ...[...plan.options].sort()];
   const codes = applied.map((name) => DEIDENTIFICATION_METHOD_CODES[name]);
   out.set(Tags.PatientIdentityRemoved, ascii(Tags.PatientIdentityRemoved, 'CS', 'YES'));
   // LO holds 64 characters per value: one value per profile or option.

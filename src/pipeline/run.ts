@@ -278,7 +278,14 @@ async function defaceHeadSeries(heads: readonly HeadSeries[], deface: DefaceSett
     throw e instanceof TemplateError ? new UsageError(`--deface: ${e.message}`) : e;
   });
   const workRoot = await mkdtemp(c.dryRun ? join(tmpdir(), 'radanon-deface-') : join(c.runDir, '.deface-'));
-  const defacedSettings: JobSettings = { ...c.settings, plan: { ...c.settings.plan, methodName: `${c.settings.plan.methodName}\\defaced` } };
+  const defacedSettings: JobSettings = {
+    ...c.settings,
+    plan: {
+      ...c.settings.plan,
+      methodName: `${c.settings.plan.methodName}\\defaced`,
+      pixelMethods: [...new Set([...(c.settings.plan.pixelMethods ?? []), 'cleanRecognizableVisualFeatures' as const])],
+    },
+  };
   try {
     for (const series of heads) {
       const todo = series.files.filter((rel) => !c.previous.has(rel));

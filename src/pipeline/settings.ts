@@ -2,7 +2,7 @@
  * Run settings in a form that crosses into worker threads (structured clone): plain data
  * only, rebuilt into the engine's objects on each side by `materialize`.
  */
-import type { DeidPlan } from '../deid/engine.js';
+import type { DeidPlan, PixelMethod } from '../deid/engine.js';
 import type { OptionName } from '../deid/profile.js';
 import { Pseudonymizer, ProjectSecret, type PseudonymSettings } from '../deid/pseudonyms.js';
 import type { Recipe } from '../deid/recipe.js';
@@ -26,6 +26,8 @@ export interface JobSettings {
     readonly recipe: Recipe;
     readonly methodName: string;
     readonly implementation: { readonly classUid: string; readonly versionName: string };
+    /** Pixel options these files had applied (see DeidPlan.pixelMethods). */
+    readonly pixelMethods?: readonly PixelMethod[];
   };
   readonly pseudonyms: {
     readonly researchIdPrefix: string;
@@ -50,7 +52,7 @@ export function materialize(s: JobSettings): Materialized {
     lookup: s.pseudonyms.lookup ? new Map(s.pseudonyms.lookup) : undefined,
   };
   return {
-    plan: { ...s.plan, options: new Set(s.plan.options) },
+    plan: { ...s.plan, options: new Set(s.plan.options), pixelMethods: new Set(s.plan.pixelMethods ?? []) },
     pseudonymizer: new Pseudonymizer(ProjectSecret.fromBytes(s.secret), pseudo),
   };
 }

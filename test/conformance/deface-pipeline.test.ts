@@ -161,6 +161,13 @@ function text(d: Dataset, tg: Tag): string | undefined {
   return asciiValue(d.get(tg));
 }
 
+/** The Code Values of De-identification Method Code Sequence. */
+function methodCodes(d: Dataset): string[] {
+  const seq = d.get(Tags.DeidentificationMethodCodeSequence);
+  if (seq?.kind !== 'sequence') return [];
+  return seq.items.map((item) => asciiValue(item.get(tag(0x0008, 0x0100))) ?? '');
+}
+
 /** How many values differ (a plain loop: deep equality of millions of values is slow). */
 function differing(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -298,11 +305,15 @@ describe('the DICOM round trip: a real head as an MR series, defaced as DICOM, r
       expect(text(d, t.PatientName) ?? '').not.toContain('Quux');
       if (text(d, t.BodyPartExamined) === 'KNEE') {
         expect(text(d, Tags.DeidentificationMethod)).not.toContain('defaced');
+        expect(methodCodes(d)).not.toContain('113102');
         expect(text(d, t.DerivationDescription)).toBe('converted from NIfTI');
         continue;
       }
       headFiles.push(path.join(out, f));
       expect(text(d, Tags.DeidentificationMethod)?.split('\\')).toContain('defaced');
+      // Clean Recognizable Visual Features (PS3.15 E.3.2), declared in the code sequence too.
+      expect(methodCodes(d)).toEqual(expect.arrayContaining(['113100', '113102']));
+      expect(text(d, Tags.DeidentificationMethod)?.split('\\')).toContain('Clean Recognizable Visual Features Option');
       expect(text(d, t.ImageType)?.split('\\')[0]).toBe('DERIVED');
       // The radiomics preset cleans descriptions: the derivation, which names no one, stays.
       expect(text(d, t.DerivationDescription)).toMatch(/^defaced by radanon/);

@@ -324,6 +324,18 @@ describe.each(FIXTURES)('radiomics preset: $name ($what)', ({ name }) => {
     expect(asciiValue(parsed.meta.get(Tags.MediaStorageSOPClassUID))).toBe(asciiValue(ds.get(Tags.SOPClassUID)));
   });
 
+  it('declares the pixel options applied to the file (clean pixel data, face removed), after the basic profile', async () => {
+    const { planted, m } = await run(name, 'radiomics');
+    const plan = { ...m.plan, pixelMethods: new Set(['cleanRecognizableVisualFeatures', 'cleanPixelData'] as const) };
+    const ds = deidentify(planted, plan, m.pseudonymizer).dataset;
+    expect(codeValues(ds)).toEqual(['113100', '113101', '113102', '113105', '113107', '113108', '113111']);
+    expect(asciiValue(ds.get(Tags.DeidentificationMethod))?.split('\\').slice(1, 4)).toEqual([
+      'Basic Application Confidentiality Profile',
+      'Clean Pixel Data Option',
+      'Clean Recognizable Visual Features Option',
+    ]);
+  });
+
   it('the patient becomes the research ID, and every date moves by the patient offset', async () => {
     const { parsed, planted, m } = await run(name, 'radiomics');
     const rid = m.pseudonymizer.researchId(MRN);
