@@ -22,6 +22,17 @@ const OPTION_TITLES: Record<OptionName, string> = {
   cleanGraphics: 'Clean Graphics',
 };
 
+/** The project secret and how pseudonyms are made: the same for every command that writes DICOM. */
+export function addPseudonymOptions(cmd: Command): Command {
+  return cmd
+    .option('--secret-file <file>', 'the project secret (at least 16 characters); same secret, same pseudonyms')
+    .option('--ephemeral-secret', 'use a random secret for this run only: pseudonyms link to nothing else')
+    .option('--research-id-prefix <prefix>', 'prefix of research patient IDs', 'RAD-')
+    .option('--lookup <csv>', 'site-supplied research IDs: CSV with columns patient_id,research_id')
+    .option('--date-shift <min:max>', 'range of the per-patient date shift in days', '-3650:-30')
+    .option('--birth-date <mode>', 'remove or shift the birth date', 'remove');
+}
+
 /** Adds --<option> and --no-<option> for each of the ten standard options, and the plan flags. */
 export function addPlanOptions(cmd: Command): Command {
   cmd.option('--preset <name>', `starting set of options: ${Object.keys(PRESETS).join(', ')}`, 'radiomics');

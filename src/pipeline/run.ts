@@ -54,6 +54,18 @@ export interface DefaceSettings {
   readonly templateDir?: string;
 }
 
+/**
+ * The plan of files whose face was removed: De-identification Method says "defaced" and the code
+ * sequence declares Clean Recognizable Visual Features (PS3.15 E.3.2).
+ */
+export function defacedPlan(plan: JobSettings['plan']): JobSettings['plan'] {
+  return {
+    ...plan,
+    methodName: `${plan.methodName}\\defaced`,
+    pixelMethods: [...new Set([...(plan.pixelMethods ?? []), 'cleanRecognizableVisualFeatures' as const])],
+  };
+}
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -278,14 +290,7 @@ async function defaceHeadSeries(heads: readonly HeadSeries[], deface: DefaceSett
     throw e instanceof TemplateError ? new UsageError(`--deface: ${e.message}`) : e;
   });
   const workRoot = await mkdtemp(c.dryRun ? join(tmpdir(), 'radanon-deface-') : join(c.runDir, '.deface-'));
-  const defacedSettings: JobSettings = {
-    ...c.settings,
-    plan: {
-      ...c.settings.plan,
-      methodName: `${c.settings.plan.methodName}\\defaced`,
-      pixelMethods: [...new Set([...(c.settings.plan.pixelMethods ?? []), 'cleanRecognizableVisualFeatures' as const])],
-    },
-  };
+  const defacedSettings: JobSettings = { ...c.settings, plan: defacedPlan(c.settings.plan) };
   try {
     for (const series of heads) {
       const todo = series.files.filter((rel) => !c.previous.has(rel));

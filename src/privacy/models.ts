@@ -86,6 +86,12 @@ export interface ClassTest {
   readonly model: PrivacyModel;
   readonly monotonicWithSuppression: boolean;
   /**
+   * The fewest records a class satisfying the model can hold: k for k-anonymity, ⌈l⌉ for every
+   * l-diversity variant (each needs ⌈l⌉ distinct sensitive values, see `compileModel`), 1 for
+   * t-closeness. The utility metrics' lower bounds use it (metrics.ts).
+   */
+  readonly minClassSize: number;
+  /**
    * Whether a class satisfies the model: `count` records, its sensitive value counts in
    * `histograms[offset … offset + values)` (absent for k-anonymity alone).
    */
@@ -104,11 +110,11 @@ const log2 = (x: number) => Math.log(x) / LOG2;
 
 /** Compiles a model into a class test. Checks the settings (RiskInputError) first. */
 export function compileModel(model: PrivacyModel, context: SensitiveContext): ClassTest {
-  const base = { model, monotonicWithSuppression: isMonotonicWithSuppression(model) };
+  const base = { model, monotonicWithSuppression: isMonotonicWithSuppression(model), minClassSize: 1 };
   if (model.kind === 'k-anonymity') {
     const k = model.k;
     if (!Number.isInteger(k) || k < 1) throw new RiskInputError(`k must be a whole number ≥ 1, got ${k}`);
-    return { ...base, holds: (count) => count >= k };
+    return { ...base, minClassSize: k, holds: (count) => count >= k };
   }
   const sensitive = context.sensitive;
   if (!sensitive) throw new RiskInputError(`${describeModel(model)} needs a sensitive attribute`);
@@ -120,6 +126,7 @@ export function compileModel(model: PrivacyModel, context: SensitiveContext): Cl
     }
     // ARX (LDiversity.minSize): fewer than ⌈l⌉ distinct values fail every variant outright.
     const minSize = Math.ceil(l);
+    base.minClassSize = minSize;
     if (model.variant === 'distinct') {
       return {
         ...base,

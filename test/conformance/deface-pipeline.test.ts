@@ -209,22 +209,36 @@ describe('the DICOM round trip: a real head as an MR series, defaced as DICOM, r
     expect(differing(input.data, head.data)).toBe(0);
   });
 
-  it('radanon deface writes a DICOM series with identical geometry, the face at background and the brain untouched', async () => {
+  it('radanon deface writes a de-identified DICOM series with identical geometry, the face at background and the brain untouched', async () => {
     const output = path.join(work, 'head-defaced');
-    const r = radanon('deface', inputDir, output, '--json');
+    const secret = path.join(work, 'deface-secret.key');
+    writeFileSync(secret, 'conformance-deface-secret-0123456789\n');
+    // DICOM leaves de-identified by the core engine, so a secret is needed before any work.
+    const refused = radanon('deface', inputDir, path.join(work, 'never'));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/a project secret is required: --secret-file/);
+    expect(existsSync(path.join(work, 'never'))).toBe(false);
+
+    const r = radanon('deface', inputDir, output, '--secret-file', secret, '--json');
     expect(r.stderr).toMatch(/radanon deface: registering/);
-    expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as DefaceRunReport;
+    expect(r.code, r.stderr).toBe(0);
+    const { deid, ...report } = JSON.parse(r.stdout) as DefaceRunReport & { deid: { counts: { done: number; failed: number } } };
     expect(report.status).toBe('passed');
     expect(report.format).toBe('dicom');
     expect(report.written).toBe(true);
+    expect(report.output).toBe(output);
     expect(report.metrics.brainVoxelsAltered).toBe(0);
     expect(report.metrics.faceRemovedFraction).toBeGreaterThanOrEqual(0.95);
     expect(JSON.parse(readFileSync(`${output}.deface.json`, 'utf8'))).toEqual(report);
+    expect(deid.counts).toMatchObject({ done: filesOf(inputDir).length, failed: 0 });
+    // The working folder of the method is gone; only the output, its report and its run folder remain.
+    expect(readdirSync(work).filter((n) => n.startsWith('.radanon-deface-'))).toEqual([]);
 
-    // One file per input file, under the same names; the series reads back on the same grid.
-    expect(filesOf(output)).toEqual(filesOf(inputDir));
-    const back = await readDicomSeries(output);
+    // One file per input file, in deid's layout; the series reads back on the same grid.
+    const written = filesOf(output).map((f) => path.join(output, f));
+    expect(written).toHaveLength(filesOf(inputDir).length);
+    expect(filesOf(output).every((f) => f.split(path.sep).length === 4)).toBe(true);
+    const back = await readDicomSeries(written);
     expect(back.grid).toEqual(input.grid);
     expect(back.data.constructor).toBe(input.data.constructor);
 
@@ -256,17 +270,21 @@ describe('the DICOM round trip: a real head as an MR series, defaced as DICOM, r
     for (let n = 0; n < back.data.length; n++) if (back.data[n] !== input.data[n]) changed++;
     expect(changed).toBeGreaterThan(1000);
 
-    // Each file is a derived image of a new series, with new instance UIDs.
+    // Each file is a derived image of a new series, with new instance UIDs, de-identified: no
+    // original UID or name left, the defacing declared.
     const inputSops = new Set(filesOf(inputDir).map((f) => text(readDicom(readFileSync(path.join(inputDir, f))).dataset, t.SOPInstanceUID)));
     const seriesUids = new Set<string | undefined>();
-    for (const f of filesOf(output)) {
-      const d = readDicom(readFileSync(path.join(output, f))).dataset;
+    for (const f of written) {
+      const d = readDicom(readFileSync(f)).dataset;
       expect(inputSops.has(text(d, t.SOPInstanceUID))).toBe(false);
       seriesUids.add(text(d, t.SeriesInstanceUID));
       expect(text(d, t.ImageType)?.split('\\')[0]).toBe('DERIVED');
       // The conversion's description is replaced by the defacing's.
       expect(text(d, t.DerivationDescription)).toMatch(/^defaced by radanon \S+: face voxels set to background$/);
-      expect(text(d, t.StudyInstanceUID)).toBe(STUDY_UID);
+      expect(text(d, t.StudyInstanceUID)).not.toBe(STUDY_UID);
+      expect(text(d, t.PatientName) ?? '').not.toContain('Quux');
+      expect(text(d, Tags.PatientIdentityRemoved)).toBe('YES');
+      expect(methodCodes(d)).toEqual(expect.arrayContaining(['113100', '113102']));
     }
     expect(seriesUids.size).toBe(1);
     expect(seriesUids.has(text(readDicom(readFileSync(path.join(inputDir, filesOf(inputDir)[0]!))).dataset, t.SeriesInstanceUID))).toBe(false);

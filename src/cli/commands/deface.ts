@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { summarize, type RunReport } from '../../pipeline/report.js';
 import { UsageError } from '../../pipeline/run.js';
+import { addPlanOptions, addPseudonymOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
 import type { DefaceRunReport } from '../../volume/deface/run.js';
 import { TEMPLATE_NAMES, type TemplateName } from '../../volume/deface/templates.js';
 
@@ -45,39 +47,64 @@ export function summarizeDeface(r: DefaceRunReport): string {
 }
 
 export function defaceCommand(): Command {
-  return new Command('deface')
+  const cmd = new Command('deface')
     .description('remove the face from a head MRI or CT, prove the face is gone and the brain untouched, and write the result only if so')
     .argument('<input>', 'a NIfTI image (.nii, .nii.gz), or a DICOM series (a folder holding one series, or one of its files)')
-    .argument('<output>', 'a NIfTI file for NIfTI input; a new (or empty) folder for a DICOM series. The report goes to <output>.deface.json')
+    .argument(
+      '<output>',
+      'a NIfTI file for NIfTI input; for a DICOM series, a folder that receives it de-identified (as deid writes: <research ID>/<study>/<series>/…). The report goes to <output>.deface.json',
+    )
     .option('--preview <dir>', 'write the before/after renders of the face check as PNG files into this folder')
     .option('--ears', 'remove the ears too')
     .option('--template <name>', `the template registered to the head: ${TEMPLATES.join(' or ')} (default avg152-2mm, shipped)`)
     .option('--template-dir <dir>', 'the folder holding a template that is not shipped (mni152-1mm: MNI152_T1_1mm.nii.gz and its brain mask)')
-    .option('--json', 'print the full JSON report instead of the summary')
-    .action(async (input: string, output: string, opts: DefaceCommandOptions) => {
-      const template = parseTemplate(opts.template);
-      // Loaded here, not at start-up: the method brings elastix and tfjs, which other commands do not need.
-      const [{ runDeface }, { DefaceError }] = await Promise.all([import('../../volume/deface/run.js'), import('../../volume/deface/deface.js')]);
-      let report: DefaceRunReport;
-      try {
-        report = await runDeface(input, output, {
-          ...(opts.preview !== undefined ? { preview: opts.preview } : {}),
-          ears: opts.ears === true,
-          ...(template ? { template } : {}),
-          ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}),
-          onProgress: (message) => process.stderr.write(`radanon deface: ${message}\n`),
-        });
-      } catch (e) {
-        // An image that cannot be defaced (not a head, no orientation, 2-D): bad input, nothing written.
-        if (e instanceof DefaceError) {
-          process.stderr.write(`radanon: ${e.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw e;
+    .option('--json', 'print the full JSON report instead of the summary');
+  // A DICOM series leaves de-identified by the core engine, so it takes deid's secret and plan.
+  cmd.addHelpText('after', '\nDICOM input is de-identified as it is written: give --secret-file (or --ephemeral-secret) and, if needed, the plan options of deid.');
+  addPseudonymOptions(cmd);
+  addPlanOptions(cmd);
+  cmd.action(async (input: string, output: string, opts: DefaceCommandOptions & Record<string, unknown>) => {
+    const template = parseTemplate(opts.template);
+    const dicom = !/\.nii(\.gz)?$/i.test(input);
+    // Settings are checked before any work: a missing secret must not cost a registration.
+    const deid = dicom
+      ? { secret: await readSecret(opts as { secretFile?: string; ephemeralSecret?: boolean }), dryRun: false, plan: await planFromOptions(opts), pseudonyms: await pseudonymsFromOptions(opts) }
+      : undefined;
+    // Loaded here, not at start-up: the method brings elastix and tfjs, which other commands do not need.
+    const [{ runDeface }, { DefaceError }, { runDefaceDicom }] = await Promise.all([
+      import('../../volume/deface/run.js'),
+      import('../../volume/deface/deface.js'),
+      import('../../pipeline/deface-dicom.js'),
+    ]);
+    const method = {
+      ...(opts.preview !== undefined ? { preview: opts.preview } : {}),
+      ears: opts.ears === true,
+      ...(template ? { template } : {}),
+      ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}),
+      onProgress: (message: string) => process.stderr.write(`radanon deface: ${message}\n`),
+    };
+    let report: DefaceRunReport;
+    let deidReport: RunReport | undefined;
+    try {
+      if (deid) {
+        const both = await runDefaceDicom(input, output, { deface: method, deid });
+        report = both.deface;
+        deidReport = both.deid;
+      } else {
+        report = await runDeface(input, output, method);
       }
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarizeDeface(report));
-      // A failed check: the image was not written; the report says why.
-      process.exitCode = report.status === 'passed' ? 0 : 1;
-    });
+    } catch (e) {
+      // An image that cannot be defaced (not a head, no orientation, 2-D): bad input, nothing written.
+      if (e instanceof DefaceError) {
+        process.stderr.write(`radanon: ${e.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      throw e;
+    }
+    process.stdout.write(opts.json ? JSON.stringify(deidReport ? { ...report, deid: deidReport } : report, null, 2) + '\n' : summarizeDeface(report) + (deidReport ? summarize(deidReport) : ''));
+    // A failed check: the image was not written; the report says why.
+    process.exitCode = report.status === 'passed' && report.written ? 0 : 1;
+  });
+  return cmd;
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { runDeid, type Progress } from '../../pipeline/run.js';
 import { summarize } from '../../pipeline/report.js';
-import { addPlanOptions, defaceFromOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
+import { addPlanOptions, addPseudonymOptions, defaceFromOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
 
 /** Draws progress on an interactive terminal only; logs and pipes get the summary alone. */
 function progressRenderer(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
@@ -29,13 +29,8 @@ export function deidCommand(): Command {
   const cmd = new Command('deid')
     .description('de-identify every DICOM file under <input-dir> into <output-dir>')
     .argument('<input-dir>', 'folder tree of DICOM files (read only)')
-    .argument('<output-dir>', 'where the de-identified copy goes: <research ID>/<study>/<series>/<instance>.dcm')
-    .option('--secret-file <file>', 'the project secret (at least 16 characters); same secret, same pseudonyms')
-    .option('--ephemeral-secret', 'use a random secret for this run only: pseudonyms link to nothing else')
-    .option('--research-id-prefix <prefix>', 'prefix of research patient IDs', 'RAD-')
-    .option('--lookup <csv>', 'site-supplied research IDs: CSV with columns patient_id,research_id')
-    .option('--date-shift <min:max>', 'range of the per-patient date shift in days', '-3650:-30')
-    .option('--birth-date <mode>', 'remove or shift the birth date', 'remove');
+    .argument('<output-dir>', 'where the de-identified copy goes: <research ID>/<study>/<series>/<instance>.dcm');
+  addPseudonymOptions(cmd);
   addPlanOptions(cmd);
   cmd
     .option('--dry-run', 'report what would be done, write nothing')

@@ -1,0 +1,39 @@
+/** Typed arrays for frame samples, chosen by Bits Allocated and Pixel Representation. */
+import type { PixelFormat, Samples } from '../types.js';
+
+type SampleShape = Pick<PixelFormat, 'bitsAllocated' | 'pixelRepresentation'>;
+
+/** A typed-array view of `bytes` (which must be aligned to the sample size) as samples. */
+export function samplesView(bytes: Uint8Array, shape: SampleShape): Samples {
+  const signed = shape.pixelRepresentation === 1;
+  const { buffer, byteOffset, byteLength } = bytes;
+  switch (shape.bitsAllocated) {
+    case 8:
+      return signed ? new Int8Array(buffer, byteOffset, byteLength) : bytes;
+    case 16:
+      return signed ? new Int16Array(buffer, byteOffset, byteLength >> 1) : new Uint16Array(buffer, byteOffset, byteLength >> 1);
+    case 32:
+      return signed ? new Int32Array(buffer, byteOffset, byteLength >> 2) : new Uint32Array(buffer, byteOffset, byteLength >> 2);
+  }
+}
+
+/** A new zeroed array of `count` samples. */
+export function newSamples(count: number, shape: SampleShape): Samples {
+  return samplesView(new Uint8Array(count * (shape.bitsAllocated >> 3)), shape);
+}
+
+/** The bytes of a typed array (little endian, as the machine holds them: Node only runs little-endian here). */
+export function bytesOf(samples: Samples): Uint8Array {
+  return samples instanceof Uint8Array ? samples : new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+}
+
+/** The array type a format's frames must come in. */
+export function expectedArrayName(shape: SampleShape): string {
+  const signed = shape.pixelRepresentation === 1;
+  return `${signed ? 'Int' : 'Uint'}${shape.bitsAllocated}Array`;
+}
+
+/** Whether `data` is of the array type the format asks for. */
+export function hasExpectedType(data: Samples, shape: SampleShape): boolean {
+  return data.constructor.name === expectedArrayName(shape);
+}

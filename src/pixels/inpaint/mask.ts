@@ -1,0 +1,184 @@
+/**
+ * Masks: rectangles to a mask, dilation, union, and the facts about a mask the removers need
+ * (its pixel count, its bounding box, its 8-connected components).
+ *
+ * Written here rather than with OpenCV's dilate: a square dilation is two running-window passes,
+ * and keeping masks free of the WebAssembly module lets them be built synchronously anywhere
+ * (detection, marked regions) without loading it.
+ */
+import type { Box, Mask } from '../types.js';
+import { InpaintError } from './errors.js';
+
+/** An empty mask of the given size. */
+export function emptyMask(rows: number, columns: number): Mask {
+  checkSize(rows, columns, 'mask');
+  return { rows, columns, data: new Uint8Array(rows * columns) };
+}
+
+function checkSize(rows: number, columns: number, what: string): void {
+  if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(columns) || columns < 1) {
+    throw new InpaintError(`${what}: rows and columns must be positive integers (got ${rows}×${columns})`);
+  }
+}
+
+/** Checks a mask's size against its data and, when given, a frame's size. */
+export function checkMask(mask: Mask, rows?: number, columns?: number): void {
+  checkSize(mask.rows, mask.columns, 'mask');
+  if (mask.data.length !== mask.rows * mask.columns) {
+    throw new InpaintError(`mask: ${mask.data.length} bytes, but ${mask.columns}×${mask.rows} needs ${mask.rows * mask.columns}`);
+  }
+  if (rows !== undefined && columns !== undefined && (mask.rows !== rows || mask.columns !== columns)) {
+    throw new InpaintError(`mask: ${mask.columns}×${mask.rows} does not match the frame's ${columns}×${rows}`);
+  }
+}
+
+/**
+ * The mask of a set of boxes. Boxes are clipped to the frame (an OCR box may overhang the edge);
+ * fractional edges are rounded outwards, so a box never covers less than it says.
+ */
+export function boxesToMask(boxes: readonly Box[], rows: number, columns: number): Mask {
+  const mask = emptyMask(rows, columns);
+  boxes.forEach((box, n) => {
+    const { x, y, width, height } = box;
+    if (![x, y, width, height].every(Number.isFinite) || width < 0 || height < 0) {
+      throw new InpaintError(`box ${n + 1}: x, y, width and height must be finite with width and height ≥ 0 (got ${x}, ${y}, ${width}, ${height})`);
+    }
+    const x0 = Math.max(0, Math.floor(x));
+    const y0 = Math.max(0, Math.floor(y));
+    const x1 = Math.min(columns, Math.ceil(x + width));
+    const y1 = Math.min(rows, Math.ceil(y + height));
+    for (let r = y0; r < y1; r++) mask.data.fill(1, r * columns + x0, Math.max(r * columns + x0, r * columns + x1));
+  });
+  return mask;
+}
+
+/**
+ * The mask grown by `pixels` in every direction (a square structuring element of side
+ * 2·pixels+1): anti-aliased glyph edges lie within a pixel or two of an OCR box, and a square
+ * also covers the corners a disk would leave.
+ */
+export function dilateMask(mask: Mask, pixels: number): Mask {
+  checkMask(mask);
+  if (!Number.isInteger(pixels) || pixels < 0) throw new InpaintError(`dilation: pixels must be an integer ≥ 0 (got ${pixels})`);
+  const { rows, columns } = mask;
+  const src = mask.data;
+  if (pixels === 0) return { rows, columns, data: binary(src) };
+  // Two passes of a running count: a pixel is set when any set pixel lies within the window.
+  const horizontal = new Uint8Array(rows * columns);
+  for (let r = 0; r < rows; r++) {
+    const base = r * columns;
+    let count = 0;
+    for (let c = 0; c < Math.min(pixels, columns); c++) if (src[base + c]) count++;
+    for (let c = 0; c < columns; c++) {
+      const enter = c + pixels;
+      const leave = c - pixels - 1;
+      if (enter < columns && src[base + enter]) count++;
+      if (leave >= 0 && src[base + leave]) count--;
+      horizontal[base + c] = count > 0 ? 1 : 0;
+    }
+  }
+  const out = new Uint8Array(rows * columns);
+  for (let c = 0; c < columns; c++) {
+    let count = 0;
+    for (let r = 0; r < Math.min(pixels, rows); r++) if (horizontal[r * columns + c]) count++;
+    for (let r = 0; r < rows; r++) {
+      const enter = r + pixels;
+      const leave = r - pixels - 1;
+      if (enter < rows && horizontal[enter * columns + c]) count++;
+      if (leave >= 0 && horizontal[leave * columns + c]) count--;
+      out[r * columns + c] = count > 0 ? 1 : 0;
+    }
+  }
+  return { rows, columns, data: out };
+}
+
+function binary(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let n = 0; n < data.length; n++) out[n] = data[n] ? 1 : 0;
+  return out;
+}
+
+/** The union of masks of one size; at least one mask is needed to know the size. */
+export function unionMasks(first: Mask, ...rest: readonly Mask[]): Mask {
+  checkMask(first);
+  const out = binary(first.data);
+  for (const m of rest) {
+    checkMask(m, first.rows, first.columns);
+    for (let n = 0; n < out.length; n++) if (m.data[n]) out[n] = 1;
+  }
+  return { rows: first.rows, columns: first.columns, data: out };
+}
+
+/** How many pixels a mask sets. */
+export function maskArea(mask: Mask): number {
+  let n = 0;
+  for (const v of mask.data) if (v) n++;
+  return n;
+}
+
+/** The smallest box holding every set pixel, or undefined for an empty mask. */
+export function maskBounds(mask: Mask): Box | undefined {
+  let x0 = mask.columns;
+  let y0 = mask.rows;
+  let x1 = -1;
+  let y1 = -1;
+  for (let r = 0; r < mask.rows; r++) {
+    const base = r * mask.columns;
+    for (let c = 0; c < mask.columns; c++) {
+      if (!mask.data[base + c]) continue;
+      if (c < x0) x0 = c;
+      if (c > x1) x1 = c;
+      if (r < y0) y0 = r;
+      y1 = r;
+    }
+  }
+  return x1 < 0 ? undefined : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+/** One 8-connected component of a mask: its pixel indices and bounding box. */
+export interface MaskComponent {
+  readonly pixels: Int32Array;
+  readonly bounds: Box;
+}
+
+/** The 8-connected components of a mask, in raster order of their first pixel. */
+export function maskComponents(mask: Mask): MaskComponent[] {
+  const { rows, columns, data } = mask;
+  const seen = new Uint8Array(rows * columns);
+  const stack = new Int32Array(rows * columns);
+  const components: MaskComponent[] = [];
+  for (let start = 0; start < data.length; start++) {
+    if (!data[start] || seen[start]) continue;
+    const pixels: number[] = [];
+    let top = 0;
+    stack[top++] = start;
+    seen[start] = 1;
+    let x0 = columns, y0 = rows, x1 = -1, y1 = -1;
+    while (top > 0) {
+      const p = stack[--top]!;
+      pixels.push(p);
+      const r = (p / columns) | 0;
+      const c = p - r * columns;
+      if (c < x0) x0 = c;
+      if (c > x1) x1 = c;
+      if (r < y0) y0 = r;
+      if (r > y1) y1 = r;
+      for (let dr = -1; dr <= 1; dr++) {
+        const rr = r + dr;
+        if (rr < 0 || rr >= rows) continue;
+        for (let dc = -1; dc <= 1; dc++) {
+          const cc = c + dc;
+          if (cc < 0 || cc >= columns) continue;
+          const q = rr * columns + cc;
+          if (data[q] && !seen[q]) {
+            seen[q] = 1;
+            stack[top++] = q;
+          }
+        }
+      }
+    }
+    pixels.sort((a, b) => a - b);
+    components.push({ pixels: Int32Array.from(pixels), bounds: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } });
+  }
+  return components;
+}
