@@ -3,7 +3,7 @@
  * read once per file, and the format its decoded frames have.
  */
 import { asciiValue, type Dataset } from '../../dicom/dataset.js';
-import { tag } from '../../dicom/tag.js';
+import { tag, type Tag } from '../../dicom/tag.js';
 import type { Photometric, PixelFormat } from '../types.js';
 
 export const PixelTags = {
@@ -55,22 +55,22 @@ export class LayoutProblem extends Error {}
 
 const PHOTOMETRICS = new Set<string>(['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'PALETTE COLOR']);
 
-function us(ds: Dataset, t: number, little: boolean): number | undefined {
-  const el = ds.get(t as never);
+function us(ds: Dataset, t: Tag, little: boolean): number | undefined {
+  const el = ds.get(t);
   if (!el || el.kind !== 'value' || el.bytes.length < 2) return undefined;
   const b = el.bytes;
   return little ? b[0]! | (b[1]! << 8) : (b[0]! << 8) | b[1]!;
 }
 
-function required(ds: Dataset, t: number, name: string, little: boolean): number {
+function required(ds: Dataset, t: Tag, name: string, little: boolean): number {
   const v = us(ds, t, little);
   if (v === undefined) throw new LayoutProblem(`${name} is missing`);
   return v;
 }
 
 /** A text attribute without padding (CS, IS, DS). */
-export function textAttribute(ds: Dataset, t: number): string | undefined {
-  const v = asciiValue(ds.get(t as never))?.trim();
+export function textAttribute(ds: Dataset, t: Tag): string | undefined {
+  const v = asciiValue(ds.get(t))?.trim();
   return v === '' ? undefined : v;
 }
 

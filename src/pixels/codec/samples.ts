@@ -9,7 +9,8 @@ export function samplesView(bytes: Uint8Array, shape: SampleShape): Samples {
   const { buffer, byteOffset, byteLength } = bytes;
   switch (shape.bitsAllocated) {
     case 8:
-      return signed ? new Int8Array(buffer, byteOffset, byteLength) : bytes;
+      // A plain Uint8Array even when `bytes` is a Node Buffer: frames have one array type per format.
+      return signed ? new Int8Array(buffer, byteOffset, byteLength) : new Uint8Array(buffer, byteOffset, byteLength);
     case 16:
       return signed ? new Int16Array(buffer, byteOffset, byteLength >> 1) : new Uint16Array(buffer, byteOffset, byteLength >> 1);
     case 32:
@@ -33,7 +34,15 @@ export function expectedArrayName(shape: SampleShape): string {
   return `${signed ? 'Int' : 'Uint'}${shape.bitsAllocated}Array`;
 }
 
-/** Whether `data` is of the array type the format asks for. */
+/** Whether `data` is of the array type the format asks for (a Node Buffer counts as a Uint8Array). */
 export function hasExpectedType(data: Samples, shape: SampleShape): boolean {
-  return data.constructor.name === expectedArrayName(shape);
+  const signed = shape.pixelRepresentation === 1;
+  switch (shape.bitsAllocated) {
+    case 8:
+      return signed ? data instanceof Int8Array : data instanceof Uint8Array;
+    case 16:
+      return signed ? data instanceof Int16Array : data instanceof Uint16Array;
+    case 32:
+      return signed ? data instanceof Int32Array : data instanceof Uint32Array;
+  }
 }

@@ -18,9 +18,10 @@
  * original, unmasked pixels) with the least sum of squared differences over Ψp's known pixels;
  * only Ψp's unknown pixels are written, and they take C(p) as confidence.
  *
- * Speed: all state is in typed arrays; a source patch's validity is one look-up in a summed-area
- * table of the mask; the search is bounded to a window of `searchRadius` around p (doubled until a
- * source is found), with the SSD of a candidate abandoned as soon as it exceeds the best so far.
+ * Speed: all state is in typed arrays; which pixels can centre a source patch is computed once
+ * from a summed-area table of the mask; the search is bounded to a window of `searchRadius` around
+ * p (doubled until a source is found), with the SSD of a candidate abandoned as soon as it exceeds
+ * the best so far.
  * Copied values are real samples of the frame, so the result never holds a value the frame could
  * not hold.
  */
@@ -57,13 +58,17 @@ export function exemplarValues(values: Float64Array, channels: number, rows: num
   const maskTable = summedArea(unknown, rows, columns);
   const alpha = valueSpan(values, channels, unknown) || 1;
 
-  /** Whether the patch centred at (cx, cy) lies in the frame and holds no masked pixel. */
-  const validSource = (cx: number, cy: number): boolean => {
-    if (cx - half < 0 || cy - half < 0 || cx + half >= columns || cy + half >= rows) return false;
-    const x0 = cx - half, y0 = cy - half, x1 = cx + half + 1, y1 = cy + half + 1;
+  // Which pixels can centre a source patch: the patch lies in the frame and holds no masked pixel.
+  const validSource = new Uint8Array(rows * columns);
+  {
     const w = columns + 1;
-    return maskTable[y1 * w + x1]! - maskTable[y0 * w + x1]! - maskTable[y1 * w + x0]! + maskTable[y0 * w + x0]! === 0;
-  };
+    for (let cy = half; cy < rows - half; cy++) {
+      for (let cx = half; cx < columns - half; cx++) {
+        const x0 = cx - half, y0 = cy - half, x1 = cx + half + 1, y1 = cy + half + 1;
+        if (maskTable[y1 * w + x1]! - maskTable[y0 * w + x1]! - maskTable[y1 * w + x0]! + maskTable[y0 * w + x0]! === 0) validSource[cy * columns + cx] = 1;
+      }
+    }
+  }
 
   /** Luminance-like sum of channels, for gradients. */
   const lum = (p: number): number => {
@@ -84,8 +89,8 @@ export function exemplarValues(values: Float64Array, channels: number, rows: num
     const c0 = Math.max(half, tc - radius), c1 = Math.min(columns - 1 - half, tc + radius);
     for (let r = r0; r <= r1; r++) {
       for (let c = c0; c <= c1; c++) {
-        if (!validSource(c, r)) continue;
         const centre = r * columns + c;
+        if (!validSource[centre]) continue;
         let ssd = 0;
         for (let k = 0; k < known && ssd <= bestSsd; k++) {
           const base = (centre + offsets[k]!) * channels;

@@ -53,7 +53,7 @@ export async function inpaintFrame(frame: Frame, mask: Mask, method: Redaction, 
         throw new InpaintError(`${method} inpainting cannot be applied to PALETTE COLOR frames (it would interpolate palette indices); use exemplar or fill`);
       }
       const { cv } = await loadOpenCv();
-      filled = openCvValues(cv, frame, values, mask, method, settings.radius);
+      filled = openCvValues(cv, frame.format, values, mask, method, settings.radius);
       break;
     }
     case 'exemplar':

@@ -51,7 +51,11 @@ export function valueReader(format: PixelFormat): (raw: number) => number {
 
 /** Every sample's meaningful value, interleaved as the frame holds them. */
 export function meaningfulValues(frame: Frame): Float64Array {
-  const read = valueReader(frame.format);
+  const f = frame.format;
+  const signedArray = frame.data instanceof Int8Array || frame.data instanceof Int16Array || frame.data instanceof Int32Array;
+  // The common case, all bits stored in an array of the right signedness, needs no masking.
+  if (f.bitsStored === f.bitsAllocated && signedArray === (f.pixelRepresentation === 1)) return Float64Array.from(frame.data);
+  const read = valueReader(f);
   const out = new Float64Array(frame.data.length);
   const data = frame.data;
   for (let n = 0; n < data.length; n++) out[n] = read(data[n]!);

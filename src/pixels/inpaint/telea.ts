@@ -7,46 +7,75 @@
  * - signed samples, and 32-bit ones, as 32FC1: every 16-bit signed value is exact in a float, and
  *   32-bit values only lose precision in the interpolated pixels, which are rounded and clamped
  *   to Bits Stored anyway.
+ * Both methods only look at known pixels within `radius` of the pixel being filled, so OpenCV is
+ * given just the mask's bounding box grown by a margin beyond that radius: a small mask on a large
+ * frame costs little (the unit tests check that the result equals that of the whole frame).
  * Pixels outside the mask are never taken from OpenCV's output: the caller copies only masked
  * samples back, so the outside stays bit-identical by construction.
  */
-import type { Frame, Mask } from '../types.js';
+import type { PixelFormat, Mask } from '../types.js';
+import { maskBounds } from './mask.js';
 import { withOpenCvErrors, type CvMat, type OpenCv } from './opencv.js';
 
 export type OpenCvMethod = 'telea' | 'navier-stokes';
 
-/** Values for every sample, inpainted inside the mask (outside: whatever OpenCV returned). */
-export function openCvValues(cv: OpenCv, frame: Frame, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number): Float64Array {
-  const { rows, columns, samplesPerPixel: spp, bitsAllocated, bitsStored, pixelRepresentation } = frame.format;
+/**
+ * Values for every sample, inpainted inside the mask (elsewhere: unspecified). `margin` is how far
+ * beyond the radius the window reaches around the mask (Infinity: the whole frame).
+ */
+export function openCvValues(cv: OpenCv, format: PixelFormat, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number, margin = 2): Float64Array {
+  const { rows, columns, samplesPerPixel: spp, bitsAllocated, bitsStored, pixelRepresentation } = format;
+  const out = new Float64Array(values.length);
+  const bounds = maskBounds(mask);
+  if (!bounds) return out;
+  const grow = Math.ceil(radius) + margin;
+  const x0 = Math.max(0, bounds.x - grow);
+  const y0 = Math.max(0, bounds.y - grow);
+  const x1 = Math.min(columns, bounds.x + bounds.width + grow);
+  const y1 = Math.min(rows, bounds.y + bounds.height + grow);
+  const w = x1 - x0;
+  const h = y1 - y0;
   const flag = method === 'telea' ? cv.INPAINT_TELEA : cv.INPAINT_NS;
   const what = `${method} inpainting`;
-  const out = new Float64Array(values.length);
   const unsigned = pixelRepresentation === 0;
-  const maskMat = new cv.Mat(rows, columns, cv.CV_8UC1);
-  const mats: CvMat[] = [maskMat];
+  const mats: CvMat[] = [];
+  const make = (type: number): CvMat => {
+    const m = new cv.Mat(h, w, type);
+    mats.push(m);
+    return m;
+  };
   try {
-    maskMat.data.set(mask.data);
-    if (spp === 3 && unsigned && bitsAllocated === 8) {
-      const src = new cv.Mat(rows, columns, cv.CV_8UC3);
-      const dst = new cv.Mat(rows, columns, cv.CV_8UC3);
-      mats.push(src, dst);
-      src.data.set(values);
+    const maskMat = make(cv.CV_8UC1);
+    const colour = spp === 3 && unsigned && bitsAllocated === 8;
+    const type = colour ? cv.CV_8UC3 : unsigned && bitsStored <= 8 ? cv.CV_8UC1 : unsigned && bitsStored <= 16 ? cv.CV_16UC1 : cv.CV_32FC1;
+    const src = make(type);
+    const dst = make(type);
+    // Views of the WebAssembly heap are taken after every allocation: an allocation may grow the
+    // heap and detach earlier views.
+    const maskData = maskMat.data;
+    for (let r = 0; r < h; r++) maskData.set(mask.data.subarray((y0 + r) * columns + x0, (y0 + r) * columns + x1), r * w);
+    const view = (m: CvMat) => (type === cv.CV_16UC1 ? m.data16U : type === cv.CV_32FC1 ? m.data32F : m.data);
+    // 8UC3 takes the three channels at once; otherwise one channel at a time.
+    const passes = colour ? 1 : spp;
+    const step = colour ? 3 : 1;
+    for (let s = 0; s < passes; s++) {
+      const plane = view(src);
+      for (let r = 0; r < h; r++) {
+        for (let c = 0; c < w; c++) {
+          const n = ((y0 + r) * columns + x0 + c) * spp + s;
+          const q = (r * w + c) * step;
+          for (let k = 0; k < step; k++) plane[q + k] = values[n + k]!;
+        }
+      }
       withOpenCvErrors(cv, what, () => cv.inpaint(src, maskMat, dst, radius, flag));
-      out.set(dst.data);
-      return out;
-    }
-    const type = unsigned && bitsStored <= 8 ? cv.CV_8UC1 : unsigned && bitsStored <= 16 ? cv.CV_16UC1 : cv.CV_32FC1;
-    const src = new cv.Mat(rows, columns, type);
-    const dst = new cv.Mat(rows, columns, type);
-    mats.push(src, dst);
-    for (let s = 0; s < spp; s++) {
-      // Views of the WebAssembly heap are taken afresh: an allocation inside OpenCV may grow the
-      // heap and detach every earlier view.
-      const plane = type === cv.CV_8UC1 ? src.data : type === cv.CV_16UC1 ? src.data16U : src.data32F;
-      for (let p = 0, n = s; p < rows * columns; p++, n += spp) plane[p] = values[n]!;
-      withOpenCvErrors(cv, what, () => cv.inpaint(src, maskMat, dst, radius, flag));
-      const result = type === cv.CV_8UC1 ? dst.data : type === cv.CV_16UC1 ? dst.data16U : dst.data32F;
-      for (let p = 0, n = s; p < rows * columns; p++, n += spp) out[n] = result[p]!;
+      const result = view(dst);
+      for (let r = 0; r < h; r++) {
+        for (let c = 0; c < w; c++) {
+          const n = ((y0 + r) * columns + x0 + c) * spp + s;
+          const q = (r * w + c) * step;
+          for (let k = 0; k < step; k++) out[n + k] = result[q + k]!;
+        }
+      }
     }
     return out;
   } finally {
