@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from './actor.js';
 import type { Db, SchemaModule } from './db.js';
+import { isTransaction } from './store.js';
 
 export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
 /** ok: the operation took effect; refused: a check (role, scope, validation, a gate) stopped it; failed: it broke. */
@@ -82,7 +83,8 @@ export const AUDIT_SCHEMA: SchemaModule = {
   ],
 };
 
-const SECRET_KEY = /pass(word|phrase)?|token|secret|cookie|session|csrf|credential/i;
+/** Keys that name a secret value (a token, not a token's id or expiry). */
+const SECRET_KEY = /(password|passphrase|secret|token|cookie|credentials?|sessionkey|csrf)$/i;
 
 function checkDetails(value: unknown, where: string): void {
   if (Array.isArray(value)) {
@@ -137,6 +139,8 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
  * prev_hash are unique: the loser's transaction is retried by the store and links after the winner.
  */
 export async function recordAudit(tx: Db, input: AuditInput): Promise<AuditEntry> {
+  // Outside a transaction the read of the chain head and the append could interleave with another.
+  if (!isTransaction(tx)) throw new Error('recordAudit needs the tx of a transaction (db.transaction(tx => recordAudit(tx, …)))');
   if (!(AUDIT_OUTCOMES as readonly string[]).includes(input.outcome)) throw new Error(`audit outcome must be one of ${AUDIT_OUTCOMES.join(', ')}`);
   if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(input.action)) throw new Error(`audit action "${input.action}" is not of the form area.verb`);
   const details = JSON.parse(canonicalJson(input.details ?? {})) as { [key: string]: JsonValue };
@@ -198,11 +202,12 @@ export function verifyAuditEntries(entries: readonly AuditEntry[], head?: { read
   const problems: AuditProblem[] = [];
   const byHash = new Map<string, AuditEntry>();
   for (const e of entries) byHash.set(e.hash, e);
+  const linkedTo = new Set(entries.map((e) => e.prevHash));
   let maxSeq = 0;
   for (const e of entries) maxSeq = Math.max(maxSeq, e.seq);
   let previous: AuditEntry | undefined;
   for (const e of entries) {
-    const problem = checkOne(e, previous, byHash, maxSeq);
+    const problem = checkOne(e, previous, byHash, maxSeq, head, linkedTo);
     if (problem) {
       problems.push(problem);
       break;
@@ -228,7 +233,14 @@ function recordedSeq(body: Omit<AuditEntry, 'hash'>, hash: string, maxSeq: numbe
   return undefined;
 }
 
-function checkOne(e: AuditEntry, previous: AuditEntry | undefined, byHash: ReadonlyMap<string, AuditEntry>, maxSeq: number): AuditProblem | undefined {
+function checkOne(
+  e: AuditEntry,
+  previous: AuditEntry | undefined,
+  byHash: ReadonlyMap<string, AuditEntry>,
+  maxSeq: number,
+  head: { readonly seq: number } | undefined,
+  linkedTo: ReadonlySet<string>,
+): AuditProblem | undefined {
   const expectedSeq = previous ? previous.seq + 1 : 1;
   const expectedPrev = previous ? previous.hash : GENESIS_HASH;
   if (e.seq > expectedSeq) {
@@ -244,6 +256,11 @@ function checkOne(e: AuditEntry, previous: AuditEntry | undefined, byHash: Reado
     // is searched for only here, at the one break reported, so the cost is one pass at most.
     const originalSeq = recordedSeq(body, hash, maxSeq);
     if (originalSeq !== undefined) {
+      // Everything after an inserted entry moves up by one: the inserted entry is the one before,
+      // linked where this one was.
+      if (previous && originalSeq === e.seq - 1 && previous.prevHash === e.prevHash) {
+        return { seq: previous.seq, kind: 'inserted', message: `entry ${previous.seq} (${previous.action}) was inserted: the entries after it were renumbered` };
+      }
       return { seq: e.seq, kind: 'reordered', message: `entry ${e.seq} was recorded as entry ${originalSeq} (moved)` };
     }
     return { seq: e.seq, kind: 'altered', message: `entry ${e.seq} (${e.action}) was altered: its content no longer matches its hash` };
@@ -251,6 +268,10 @@ function checkOne(e: AuditEntry, previous: AuditEntry | undefined, byHash: Reado
   if (e.prevHash !== expectedPrev) {
     if (byHash.has(e.prevHash) || e.prevHash === GENESIS_HASH) {
       return { seq: e.seq, kind: 'reordered', message: `entry ${e.seq} (${e.action}) links to another entry than entry ${expectedSeq - 1}: entries were reordered` };
+    }
+    // If a later entry links to the entry before, that entry is intact and this one is the intruder.
+    if ((head && e.seq > head.seq) || (previous && linkedTo.has(previous.hash))) {
+      return { seq: e.seq, kind: 'inserted', message: `entry ${e.seq} (${e.action}) links to no entry of the log while entry ${expectedSeq - 1} is intact: it was inserted` };
     }
     if (previous) {
       return {
@@ -321,7 +342,12 @@ export async function verifyAudit(db: Db): Promise<AuditVerification> {
   return db.transaction(async (tx) => {
     const entries = await readAudit(tx);
     const head = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
-    return verifyAuditEntries(entries, head ? { seq: Number(head.seq), hash: head.hash } : undefined);
+    const result = verifyAuditEntries(entries, head ? { seq: Number(head.seq), hash: head.hash } : undefined);
+    // The head is written with the first entry: a log without one lost it to tampering.
+    if (result.ok && !head && entries.length > 0) {
+      return { ok: false, entries: entries.length, problems: [{ seq: entries[entries.length - 1]!.seq, kind: 'deleted', message: 'the record of the log head was deleted, so entries cut off the end cannot be ruled out' }] };
+    }
+    return result;
   });
 }
 

@@ -15,6 +15,7 @@ import type { Db, SchemaModule } from './db.js';
 import { GovernanceError } from './errors.js';
 import {
   audited,
+  auditRefusal,
   hasRole,
   integer,
   invalid,
@@ -371,9 +372,15 @@ export async function renewApproval(
 export async function getReview(db: Db, actor: Actor, input: { projectId: string }, options: { now?: Date } = {}): Promise<Review> {
   const now = timeOf(options.now);
   const projectId = uuid(input?.projectId, 'projectId');
-  requireRole(actor, 'project.read');
-  const project = await loadProject(db, projectId, now);
-  requireVisible(actor, project);
+  let project: Project;
+  try {
+    requireRole(actor, 'project.read');
+    project = await loadProject(db, projectId, now);
+    requireVisible(actor, project);
+  } catch (e) {
+    if (e instanceof GovernanceError && e.code === 'forbidden') await auditRefusal(db, actor, { action: 'project.read', target: projectId }, e, now);
+    throw e;
+  }
   const deliberation = hasRole(actor, 'admin') || hasRole(actor, 'dpo') || hasRole(actor, 'dac-member');
   const voteRows = deliberation
     ? await db.all<{ member_id: string; round: number; vote: string; comment: string; conditions: string; cast_at: string }>(

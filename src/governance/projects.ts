@@ -21,10 +21,9 @@ import type { Actor, Role } from './actor.js';
 import { inScope } from './actor.js';
 import { recordAudit, recordAuditAlone, type JsonValue } from './audit.js';
 import type { Db, SchemaModule } from './db.js';
-import { duoCodeOf } from './duo.js';
+import { checkConsentCode, isDuoPermission } from './duo.js';
 import { GovernanceError } from './errors.js';
 import type { Permission } from './permissions.js';
-import { parseDicomFields } from '../privacy/from-dicom.js';
 
 // ---------------------------------------------------------------------------------------------
 // Operations and roles
@@ -58,6 +57,7 @@ export const G2_OPERATIONS = {
   'transfer.check': { roles: ['admin', 'dpo', 'curator', 'dac-member'], scope: 'none', description: 'check the transfer basis of a release to another country' },
   'dataset.register': { roles: ['curator', 'admin'], scope: 'site', description: 'register a de-identified folder as a dataset of a site' },
   'dataset.read': { roles: ['curator', 'admin', 'dpo', 'dac-member', 'researcher'], scope: 'none', description: 'read the dataset catalogue (ids, sites, countries; not paths for researchers)' },
+  /** Curators: datasets of their sites, for projects in their project scope; admins: any. */
   'release.create': { roles: ['curator', 'admin'], scope: 'site', description: "assemble a release for an approved project from datasets of the curator's sites" },
   /** Researchers see the releases of projects they may see. */
   'release.read': { roles: ['curator', 'admin', 'dpo', 'researcher'], scope: 'project', description: 'read releases and their manifests' },
@@ -110,6 +110,12 @@ export async function audited<T>(
     });
   } catch (e) {
     if (e instanceof GovernanceError) await auditRefusal(db, actor, what, e, at);
+    else {
+      // A breakage (not a refusal) is in the trail too, by its kind only: a driver's message can
+      // quote the values of the row it failed on.
+      const kind = (e as { code?: unknown } | null)?.code;
+      await recordAuditAlone(db, { actor, action: what.action, target: what.target, outcome: 'failed', details: { error: e instanceof Error ? e.name : 'error', ...(typeof kind === 'string' ? { code: kind } : {}) }, ...(at ? { at } : {}) }).catch(() => undefined);
+    }
     throw e;
   }
 }
@@ -133,7 +139,7 @@ export function requireObject(value: unknown, field: string): Record<string, unk
   return value as Record<string, unknown>;
 }
 
-export function text(value: unknown, field: string, options: { max?: number; optional?: false } = {}): string {
+export function text(value: unknown, field: string, options: { max?: number } = {}): string {
   if (typeof value !== 'string' || value.trim() === '') throw invalid(field, 'must be a non-empty text');
   const max = options.max ?? 10_000;
   if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
@@ -197,16 +203,21 @@ export function country(value: unknown, field: string): string {
   return code;
 }
 
-/** A list of DUO terms (by id, DUO:0000042, or shorthand, GRU), returned as ids. */
-export function duoCodes(value: unknown, field: string, min = 1): string[] {
-  const list = textList(value, field, { min, max: 50 });
-  const ids = list.map((code, i) => {
-    const id = duoCodeOf(code);
-    if (id === undefined) throw invalid(`${field}[${i}]`, `"${code}" is not a DUO term (give its id, DUO:0000042, or shorthand, GRU)`);
-    return id;
+/**
+ * A list of DUO codes (id, DUO:0000042, or shorthand, GRU; values in parentheses where the term
+ * needs one, DS(MONDO:0005015)), returned in canonical form. `needsPermission`: at least one must
+ * be a permitted use (GRU, HMB, DS, POA, CC; NRES too for what a consent or agreement allows).
+ */
+export function duoCodes(value: unknown, field: string, options: { min?: number; needsPermission?: boolean } = {}): string[] {
+  const list = textList(value, field, { min: options.min ?? 1, max: 50 });
+  const codes = list.map((code, i) => {
+    const checked = checkConsentCode(code);
+    if (!checked.ok) throw invalid(`${field}[${i}]`, checked.reason);
+    return checked.code;
   });
-  if (new Set(ids).size !== ids.length) throw invalid(field, 'names one DUO term twice');
-  return ids;
+  if (new Set(codes).size !== codes.length) throw invalid(field, 'names one DUO code twice');
+  if ((options.needsPermission ?? true) && !codes.some((c) => isDuoPermission(c))) throw invalid(field, 'must name a permitted use (GRU, HMB, DS(…), POA or CC)');
+  return codes;
 }
 
 export function timeOf(now: Date | undefined): Date {
@@ -445,8 +456,11 @@ interface Proposal {
   quasiIdentifiers: string[];
 }
 
-function quasiIdentifiers(value: unknown, field: string): string[] {
+async function quasiIdentifiers(value: unknown, field: string): Promise<string[]> {
   const list = textList(value, field, { min: 1, max: 30 });
+  // Loaded when needed: the projects module (and the faces that use only it) need not load the
+  // DICOM pipeline behind the field parser.
+  const { parseDicomFields } = await import('../privacy/from-dicom.js');
   try {
     parseDicomFields(list.join(','));
   } catch (e) {
@@ -455,7 +469,7 @@ function quasiIdentifiers(value: unknown, field: string): string[] {
   return list;
 }
 
-function validateProposal(input: unknown, partial: boolean): Partial<Proposal> {
+async function validateProposal(input: unknown, partial: boolean): Promise<Partial<Proposal>> {
   const o = requireObject(input, 'proposal');
   const known = new Set(['title', 'purpose', 'datasets', 'fields', 'institution', 'country', 'securityPlan', 'targetK', 'quasiIdentifiers']);
   for (const k of Object.keys(o)) if (!known.has(k)) throw invalid(k, 'is not a field of a proposal');
@@ -466,7 +480,11 @@ function validateProposal(input: unknown, partial: boolean): Partial<Proposal> {
     return false;
   };
   if (need('title')) out.title = text(o.title, 'title', { max: 300 });
-  if (need('purpose')) out.purpose = duoCodes(o.purpose, 'purpose');
+  if (need('purpose')) {
+    out.purpose = duoCodes(o.purpose, 'purpose');
+    // NRES describes what a consent allows, not what a project does.
+    if (!out.purpose.some((c) => isDuoPermission(c) && !c.startsWith('DUO:0000004'))) throw invalid('purpose', 'must name the use the project makes (GRU, HMB, DS(…), POA or CC)');
+  }
   if (need('datasets')) out.datasets = textList(o.datasets, 'datasets', { min: 1, max: 100 }).map((d, i) => uuid(d, `datasets[${i}]`));
   if (need('fields')) out.fields = textList(o.fields, 'fields', { min: 1, max: 500 });
   if (need('institution')) out.institution = text(o.institution, 'institution', { max: 300 });
@@ -474,7 +492,7 @@ function validateProposal(input: unknown, partial: boolean): Partial<Proposal> {
   if (need('securityPlan')) out.securityPlan = text(o.securityPlan, 'securityPlan', { max: 20_000 });
   if (o.targetK !== undefined) out.targetK = integer(o.targetK, 'targetK', 1, 1000);
   else if (!partial) out.targetK = DEFAULT_TARGET_K;
-  if (o.quasiIdentifiers !== undefined) out.quasiIdentifiers = quasiIdentifiers(o.quasiIdentifiers, 'quasiIdentifiers');
+  if (o.quasiIdentifiers !== undefined) out.quasiIdentifiers = await quasiIdentifiers(o.quasiIdentifiers, 'quasiIdentifiers');
   else if (!partial) out.quasiIdentifiers = [...DEFAULT_QUASI_IDENTIFIERS];
   return out;
 }
@@ -493,7 +511,7 @@ export async function createProject(db: Db, actor: Actor, input: ProposalInput, 
   const id = randomUUID();
   return audited(db, actor, { action: 'project.create', target: id }, async (tx, audit) => {
     requireRole(actor, 'project.create');
-    const p = validateProposal(input, false) as Proposal;
+    const p = (await validateProposal(input, false)) as Proposal;
     await requireDatasetsExist(tx, p.datasets);
     const at = now.toISOString();
     const rule = DEFAULT_DECISION_RULE;
@@ -521,7 +539,7 @@ export async function updateProject(db: Db, actor: Actor, input: { projectId: st
     requireVisible(actor, project);
     requireOwner(actor, project, 'project.update');
     requireState(project, 'update');
-    const c = validateProposal(input.changes, true);
+    const c = await validateProposal(input.changes, true);
     if (Object.keys(c).length === 0) throw invalid('changes', 'name at least one field to change');
     if (c.datasets) await requireDatasetsExist(tx, c.datasets);
     const columns: Record<keyof Proposal, string> = {

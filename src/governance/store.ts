@@ -15,6 +15,7 @@
  *   in-process mutex, with a busy timeout for other processes), PostgreSQL runs them
  *   concurrently at SERIALIZABLE and retries the ones that lose a conflict.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,6 +94,27 @@ class Mutex {
   }
 }
 
+/**
+ * The store whose transaction the current async call chain runs in. Using the store itself (not
+ * the `tx` handed to the work) inside a transaction would wait for that same transaction's lock
+ * and never return (SQLite's mutex, PostgreSQL's queue lock) or escape it; it is refused instead.
+ */
+const activeTransaction = new AsyncLocalStorage<object>();
+
+function refuseInsideTransaction(owner: object): void {
+  if (activeTransaction.getStore() === owner) {
+    throw new Error('the store was used inside one of its own transactions: use the tx handed to the transaction callback');
+  }
+}
+
+/** Transaction handles, so that recordAudit and others can insist on running inside one. */
+const transactionHandles = new WeakSet<Db>();
+
+/** Whether `db` is a handle of an open transaction (the `tx` a transaction callback receives). */
+export function isTransaction(db: Db): boolean {
+  return transactionHandles.has(db);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SQLite
 
@@ -129,6 +151,7 @@ class SqliteDb implements Db {
   // transaction spans awaits, so statements outside one wait for the mutex: otherwise they would
   // run inside another caller's open transaction.
   async all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    refuseInsideTransaction(this);
     const release = await this.mutex.lock();
     try {
       return this.#all<T>(sql, params);
@@ -142,6 +165,7 @@ class SqliteDb implements Db {
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<{ readonly changes: number }> {
+    refuseInsideTransaction(this);
     const release = await this.mutex.lock();
     try {
       return this.#run(sql, params);
@@ -175,6 +199,7 @@ class SqliteDb implements Db {
   }
 
   async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    refuseInsideTransaction(this);
     const release = await this.mutex.lock();
     try {
       for (let attempt = 1; ; attempt++) {
@@ -191,8 +216,9 @@ class SqliteDb implements Db {
           throw e;
         }
         const tx = new SqliteTx(this);
+        transactionHandles.add(tx);
         try {
-          const result = await work(tx);
+          const result = await activeTransaction.run(this, () => work(tx));
           this.sqlite.exec('COMMIT');
           return result;
         } catch (e) {
@@ -387,10 +413,21 @@ async function pgQuery<T extends Row>(client: pg.Pool | pg.PoolClient, sql: stri
 
 class PgDb implements Db {
   readonly dialect = 'postgres' as const;
+  /** Whether the migrations table exists yet, so transactions can queue on it (see `transaction`). */
+  #queueTable = false;
 
   constructor(readonly pool: pg.Pool) {}
 
+  async #hasQueueTable(): Promise<boolean> {
+    if (!this.#queueTable) {
+      const row = await pgQuery<{ t: string | null }>(this.pool, "SELECT to_regclass('schema_migrations')::text AS t");
+      this.#queueTable = row.rows[0]?.t != null;
+    }
+    return this.#queueTable;
+  }
+
   async all<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    refuseInsideTransaction(this);
     return (await pgQuery<T>(this.pool, sql, params)).rows;
   }
 
@@ -399,17 +436,29 @@ class PgDb implements Db {
   }
 
   async run(sql: string, params?: readonly SqlValue[]): Promise<{ readonly changes: number }> {
+    refuseInsideTransaction(this);
     return { changes: (await pgQuery(this.pool, sql, params)).rowCount ?? 0 };
   }
 
   async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    refuseInsideTransaction(this);
+    const queue = await this.#hasQueueTable();
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       const tx = new PgTx(client);
+      transactionHandles.add(tx);
       let broken = false;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const result = await work(tx);
+        // Every governance write appends to the one audit chain, so writes cannot run side by
+        // side anyway: at SERIALIZABLE, concurrent ones would all read the same chain head and
+        // all but one would abort and retry, again and again under load. Queueing on a table
+        // lock taken before the transaction's snapshot (LOCK TABLE takes none) makes them wait
+        // their turn instead. SHARE ROW EXCLUSIVE conflicts with itself but not with plain
+        // reads, which run concurrently. The retry below stays for conflicts with statements
+        // run outside a transaction.
+        // (Sent with BEGIN as one simple query: one round trip for both.)
+        await client.query(queue ? 'BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE' : 'BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const result = await activeTransaction.run(this, () => work(tx));
         await client.query('COMMIT');
         return result;
       } catch (e) {

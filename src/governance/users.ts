@@ -304,7 +304,8 @@ export async function addUser(db: Db, actor: Actor, input: AddUserInput, options
     const days = validDays(input.expiresInDays);
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
     return db.transaction(async (tx) => {
-      if (await userByName(tx, input.name)) throw new GovernanceError('conflict', `name: a user named ${input.name} already exists`);
+      // Names differ by more than case: sign-in rate limits and people read them case-blind.
+      if (await tx.get('SELECT id FROM users WHERE lower(name) = lower(?)', [input.name])) throw new GovernanceError('conflict', `name: a user named ${input.name} already exists`);
       const user: User = { id: randomUUID(), name: input.name, roles, sites, projects, created: now.toISOString(), disabled: null, hasPassword: passwordHash !== null };
       await tx.run('INSERT INTO users (id, name, roles, sites, projects, password_hash, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)', [
         user.id,
@@ -321,7 +322,7 @@ export async function addUser(db: Db, actor: Actor, input: AddUserInput, options
         action: 'user.add',
         target: user.id,
         outcome: 'ok',
-        details: { name: user.name, roles, sites, projects, tokenId: issued.info.id, tokenExpires: issued.info.expires, withPassword: passwordHash !== null },
+        details: { name: user.name, roles, sites, projects, tokenId: issued.info.id, tokenExpires: issued.info.expires, webLogin: passwordHash !== null },
         at: now,
       });
       return { user, token: issued.token, tokenInfo: issued.info };
@@ -398,12 +399,18 @@ export async function issueToken(db: Db, actor: Actor, input: { readonly user: s
   });
 }
 
-export async function listTokens(db: Db, actor: Actor, input: { readonly user: string }): Promise<TokenInfo[]> {
-  const row = (await userById(db, input.user)) ?? (await userByName(db, input.user));
-  if (!row) throw new GovernanceError('not-found', 'user: no such user');
-  if (row.id !== actor.id) authorize(actor, 'token.issue');
-  const rows = await db.all<TokenRow>('SELECT id, user_id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY created_at, id', [row.id]);
-  return rows.map(tokenOf);
+/** A user's tokens, without their values (admins, or the user themself). */
+export async function listTokens(db: Db, actor: Actor, input: { readonly user: string }, options: { now?: Date } = {}): Promise<TokenInfo[]> {
+  const now = options.now ?? new Date();
+  return refusalAudited(db, actor, 'token.list', String(input?.user ?? ''), now, async () => {
+    if (typeof input?.user !== 'string' || input.user === '') throw invalid('user', 'a user id or name');
+    const row = (await userById(db, input.user)) ?? (await userByName(db, input.user));
+    // Only admins learn whether another account exists.
+    if (row?.id !== actor.id) authorize(actor, 'token.issue');
+    if (!row) throw new GovernanceError('not-found', 'user: no such user');
+    const rows = await db.all<TokenRow>('SELECT id, user_id, label, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY created_at, id', [row.id]);
+    return rows.map(tokenOf);
+  });
 }
 
 /** Revokes a token by its id (admins, or the token's own user). Revoking twice is harmless. */
