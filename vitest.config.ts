@@ -21,12 +21,13 @@ export default defineConfig({
         },
       },
       {
-        // The governance store against a real PostgreSQL server: RADANON_TEST_DATABASE_URL must
-        // point at a database the tests may empty (.ci/run starts one).
+        // Tests that need system services a fresh clone does not have: a PostgreSQL server
+        // (RADANON_TEST_DATABASE_URL, a database the tests may empty) and Debian's chromium.
+        // .ci/run installs and starts both.
         test: {
-          name: 'postgres',
+          name: 'system',
           globalSetup: ['test/global-setup.ts'],
-          include: ['test/postgres/**/*.test.ts'],
+          include: ['test/postgres/**/*.test.ts', 'test/system/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -5,24 +5,22 @@
  * of what may leave the service. `buildServer` does not listen; `radanon serve` does.
  */
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { Db } from '../governance/db.js';
 import { VERSION } from '../version.js';
-import { GovernanceError } from '../governance/errors.js';
-import { auditRefusal, authentication, loginRoutes, SESSION_COOKIE, type LoginLimits } from './auth.js';
+import { authentication, loginRoutes, SESSION_COOKIE, type LoginLimits } from './auth.js';
 import { sendError } from './errors.js';
 import { agreementRoutes } from './routes/agreements.js';
-import { auditRoutes } from './routes/audit.js';
 import { consentRoutes } from './routes/consent.js';
+import { auditRoutes } from './routes/audit.js';
 import { dacRoutes } from './routes/dac.js';
 import { datasetRoutes } from './routes/datasets.js';
-import { projectRoutes } from './routes/projects.js';
 import { releaseRoutes } from './routes/releases.js';
+import { projectRoutes } from './routes/projects.js';
 import { transferRoutes } from './routes/transfers.js';
 import { userRoutes } from './routes/users.js';
 import { waiverRoutes } from './routes/waivers.js';
@@ -46,33 +44,49 @@ export interface RouteContext {
   readonly clock: () => Date;
 }
 
+/** A route as the app serves it, with the library operation it performs (from its config). */
+export interface RouteEntry {
+  readonly method: string;
+  readonly url: string;
+  readonly operation: string | undefined;
+  /** Left out of the OpenAPI document (the web pages, login and logout). */
+  readonly hidden: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The governance store and clock of this app. */
     readonly governance: RouteContext;
+    /** Every route of the app, collected as they are added (the access tests enumerate it). */
+    readonly routeTable: readonly RouteEntry[];
   }
 }
+
+const HEALTH = { type: 'object', required: ['status', 'database'], properties: { status: { type: 'string' }, database: { type: 'string' }, version: { type: 'string' } } } as const;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     // A request id that tells nothing about the request or the time it came in.
     genReqId: () => randomBytes(8).toString('hex'),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Unknown fields are refused (named), not silently dropped; query strings are coerced to their types.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     bodyLimit: 10 * 1024 * 1024,
+    // A HEAD twin of every GET would be one more route to protect and test, for no client's use.
+    exposeHeadRoutes: false,
+  });
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, operation: route.config?.operation, hidden: (route.schema as { hide?: boolean } | undefined)?.hide === true });
   });
   const ctx: RouteContext = { db: options.db, clock: options.clock ?? (() => new Date()) };
   app.decorate('governance', ctx);
   app.decorateRequest('actor', null);
   app.decorateRequest('sessionKey', null);
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    if (typeof error.code === 'string' && error.code.startsWith('FST_CSRF_')) {
-      await auditRefusal(request, 'csrf', 'missing or invalid CSRF token', request.actor ?? undefined);
-      return sendError(new GovernanceError('forbidden', 'missing or invalid CSRF token: reload the page and submit the form again'), request, reply);
-    }
-    return sendError(error, request, reply);
-  });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not-found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setErrorHandler(sendError);
+  // The path is not echoed: it may hold a research ID.
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'not-found', message: `no route answers ${request.method} on this path` } }));
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -85,21 +99,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyCsrf, {
-    sessionPlugin: '@fastify/cookie',
-    cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure: options.secureCookies === true ? true : 'auto' },
-    // The CSRF token is bound to the session (userInfo), so one session's token is useless in another.
-    csrfOpts: { hmacKey: randomBytes(32).toString('hex'), userInfo: true },
-    getUserInfo: (request) => request.sessionKey ?? '',
-  });
 
   app.get(
     '/health',
     {
+      config: { operation: 'health' },
       schema: {
         summary: 'Whether the service and its database answer',
         security: [],
-        response: { 200: { type: 'object', required: ['status', 'database'], properties: { status: { type: 'string' }, database: { type: 'string' }, version: { type: 'string' } } } },
+        response: { 200: HEALTH, 503: HEALTH },
       },
     },
     async (_request, reply) => {
@@ -115,8 +123,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   // Everything below needs an authenticated actor: the hook lives only in this context.
   await app.register(async (protectedApp) => {
-    await protectedApp.register(authentication);
-    protectedApp.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    // Called, not registered: its hooks must hold in this context, for every sibling plugin below.
+    await authentication(protectedApp);
+    protectedApp.get('/openapi.json', { schema: { hide: true }, config: { operation: 'openapi' } }, async () => app.swagger());
     await protectedApp.register(userRoutes);
     await protectedApp.register(auditRoutes);
     await protectedApp.register(consentRoutes);

@@ -77,6 +77,7 @@ export function sendError(error: FastifyError | Error, request: FastifyRequest, 
     // messages written for clients and no data of the request.
     return reply.code(status).send(errorBody(CODE_OF_STATUS.get(status) ?? 'invalid', fe.message));
   }
-  request.log.error({ err: { name: error.name } }, 'request failed');
+  // The message may quote a value of the request; the frames tell the operator where it failed.
+  request.log.error({ err: { name: error.name, frames: error.stack?.split('\n').slice(1).join('\n') } }, 'request failed');
   return reply.code(500).send(errorBody('internal', 'internal error'));
 }

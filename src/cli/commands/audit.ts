@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { exportAudit, verifyAudit } from '../../governance/audit.js';
-import { addDataDirOption, governed, withStore } from './governance.js';
+import { addDataDirOption, GovernanceUsageError, governed, withStore } from './governance.js';
 
 export function auditCommand(): Command {
   const command = new Command('audit').description('Check or export the audit trail');
@@ -29,7 +29,12 @@ export function auditCommand(): Command {
       async (opts: { dataDir: string; out?: string }) => {
         const text = await withStore(opts.dataDir, (db) => exportAudit(db));
         if (opts.out === undefined) process.stdout.write(text);
-        else await writeFile(opts.out, text, { flag: 'wx', mode: 0o600 });
+        else {
+          await writeFile(opts.out, text, { flag: 'wx', mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'EEXIST') throw new GovernanceUsageError(`--out ${opts.out} already exists: an export never replaces a file`);
+            throw e;
+          });
+        }
       },
     ),
   );

@@ -52,6 +52,18 @@ function fill(name: string, slots: Readonly<Record<string, string | Html>>): str
   });
 }
 
+/**
+ * Headers of every page: no script may run, forms post only here, no other site may frame the
+ * page (clickjacking), and no referrer leaves with a research ID in the URL.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
 // The stylesheet is inlined in every page so that no route but login and health answers an
 // anonymous client.
 export function loginPage(message = ''): string {
