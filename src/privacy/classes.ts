@@ -68,8 +68,11 @@ export interface EncodedData {
  * distribution of sensitive values.
  *
  * A tuple is stored as one number when the data allows (`packed`: Σ_c code_c · R_c with fixed
- * radices R_c, the product of the later columns' domain sizes, below 2^53 — as for adult), and
- * as codes otherwise (`keys`). Read codes with `classCode` / `columnCodes`.
+ * radices R_c, the product of the later columns' domain sizes, below 2^53), and as codes
+ * otherwise (`keys`). Below 2^31 (as for adult: 333 million tuples are possible) the numbers are
+ * 32-bit integers: a class then takes 8 bytes instead of 12, and a search's cached classes are
+ * mostly memory freshly written, so their size is much of the cost of a roll-up. Read codes with
+ * `classCode` / `columnCodes`.
  */
 export interface ClassSet {
   /** Level per quasi-identifier. */
@@ -79,8 +82,8 @@ export interface ClassSet {
   readonly counts: Int32Array;
   /** histograms[i * sensitiveValues + v]; present when the data has a sensitive attribute. */
   readonly histograms?: Int32Array;
-  /** Each class's tuple as one number (when the data packs). */
-  readonly packed?: Float64Array;
+  /** Each class's tuple as one number (when the data packs): an Int32Array when `Packing.narrow`. */
+  readonly packed?: Float64Array | Int32Array;
   /** keys[c * size + i]: the code of class i in column c (when the data does not pack). */
   readonly keys?: Int32Array;
 }
@@ -89,6 +92,8 @@ export interface ClassSet {
 export interface Packing {
   readonly radices: Float64Array;
   readonly domains: Float64Array;
+  /** Whether every packed number is below 2^31, so that tuples are stored as 32-bit integers. */
+  readonly narrow: boolean;
 }
 
 /** The code of class `i` in column `c`. */
@@ -155,6 +160,8 @@ const EMPTY = -1;
 const CHUNK_BYTES = 1 << 20;
 /** Generalized tuples whose packed number stays below this are grouped by that number (exact in doubles). */
 const PACKED_LIMIT = 2 ** 53;
+/** Packed numbers below this are 32-bit integers. */
+const NARROW_LIMIT = 2 ** 31;
 
 /** Hash table slots for n keys: the smallest power of two ≥ 2n (and ≥ 16), so the table stays at most half full. */
 function tableCapacity(n: number): number {
@@ -304,7 +311,7 @@ function packingOf(columns: readonly EncodedColumn[]): Packing | null {
     radices[c] = product;
     product *= domains[c]!;
   }
-  return product <= PACKED_LIMIT ? { radices, domains } : null;
+  return product <= PACKED_LIMIT ? { radices, domains, narrow: product <= NARROW_LIMIT } : null;
 }
 
 /** The classes of the untransformed data (every level 0): the distinct tuples themselves. */
@@ -312,8 +319,8 @@ export function bottomClasses(data: EncodedData): ClassSet {
   const q = data.columns.length;
   const base = { levels: new Int32Array(q), size: data.tuples, counts: data.counts, ...(data.tupleHistograms ? { histograms: data.tupleHistograms } : {}) };
   if (data.packing) {
-    const { radices } = data.packing;
-    const packed = new Float64Array(data.tuples);
+    const { radices, narrow } = data.packing;
+    const packed = narrow ? new Int32Array(data.tuples) : new Float64Array(data.tuples);
     for (let t = 0; t < data.tuples; t++) {
       let p = 0;
       for (let c = 0; c < q; c++) p += data.codes[t * q + c]! * radices[c]!;
@@ -339,12 +346,16 @@ export class ClassBuilder {
   private readonly first: Int32Array;
   private readonly packed: Float64Array;
   private readonly groupKey: Float64Array;
+  /** The same two for narrow packing. */
+  private readonly packed32: Int32Array;
+  private readonly groupKey32: Int32Array;
   private readonly counts: Int32Array;
   private readonly radices: Float64Array | null;
   /** climbs[c][from * height + to]: code at level `to` of each code at level `from` (from ≤ to). */
   private readonly climbs: (Int32Array | undefined)[][];
-  /** The same, as the change of the packed number: (climb − code) · R_c. */
+  /** The same, as the change of the packed number: (climb − code) · R_c (32-bit when narrow: |change| < 2^31). */
   private readonly deltas: (Float64Array | undefined)[][];
+  private readonly deltas32: (Int32Array | undefined)[][];
   readonly bottom: ClassSet;
 
   constructor(readonly data: EncodedData) {
@@ -355,12 +366,16 @@ export class ClassBuilder {
     this.keys = new Int32Array(n * this.q);
     this.groupOf = new Int32Array(n);
     this.first = new Int32Array(n);
-    this.packed = new Float64Array(n);
-    this.groupKey = new Float64Array(n);
+    const narrow = data.packing?.narrow ?? false;
+    this.packed = new Float64Array(narrow ? 0 : n);
+    this.groupKey = new Float64Array(narrow ? 0 : n);
+    this.packed32 = new Int32Array(narrow ? n : 0);
+    this.groupKey32 = new Int32Array(narrow ? n : 0);
     this.counts = new Int32Array(n);
     this.radices = data.packing?.radices ?? null;
     this.climbs = data.columns.map((col) => new Array<Int32Array | undefined>(col.height * col.height));
     this.deltas = data.columns.map((col) => new Array<Float64Array | undefined>(col.height * col.height));
+    this.deltas32 = data.columns.map((col) => new Array<Int32Array | undefined>(col.height * col.height));
     this.bottom = bottomClasses(data);
   }
 
@@ -392,6 +407,17 @@ export class ClassBuilder {
     return d;
   }
 
+  private delta32(c: number, from: number, to: number): Int32Array {
+    const col = this.data.columns[c]!;
+    const slot = from * col.height + to;
+    let d = this.deltas32[c]![slot];
+    if (!d) {
+      d = Int32Array.from(this.delta(c, from, to));
+      this.deltas32[c]![slot] = d;
+    }
+    return d;
+  }
+
   /**
    * The classes of `levels`, computed from `source`, the classes of a predecessor (or of
    * `levels` itself). With `assignment`, receives the class of each source class.
@@ -406,12 +432,17 @@ export class ClassBuilder {
     const groupOf = assignment ?? this.groupOf;
     const first = this.first;
     let size: number;
-    let tuple: { packed: Float64Array } | { keys: Int32Array };
+    let tuple: { packed: Float64Array | Int32Array } | { keys: Int32Array };
     for (let c = 0; c < q; c++) {
       if (levels[c]! < source.levels[c]!) throw new Error(`rollUp: level ${levels[c]} of column ${c} is below the source's ${source.levels[c]}`);
     }
     const sp = source.packed;
-    if (sp) {
+    if (sp instanceof Int32Array) {
+      size = this.rollUpNarrow(sp, n, source, levels, groupOf);
+      const packedOut = this.take(size * 4, (b, o, n) => new Int32Array(b, o, n), size);
+      packedOut.set(this.groupKey32.subarray(0, size));
+      tuple = { packed: packedOut };
+    } else if (sp) {
       // Only the columns that change are touched: their digit is read off the packed number
       // and replaced by its generalization.
       const { radices, domains } = this.data.packing!;
@@ -459,7 +490,9 @@ export class ClassBuilder {
     }
     const counts = this.take(size * 4, (b, o, n) => new Int32Array(b, o, n), size);
     counts.set(this.counts.subarray(0, size));
-    const out: ClassSet = { levels: Int32Array.from(levels), size, counts, ...tuple };
+    const ownLevels = new Int32Array(q);
+    for (let c = 0; c < q; c++) ownLevels[c] = levels[c]!;
+    const out: ClassSet = { levels: ownLevels, size, counts, ...tuple };
     const sh = source.histograms;
     if (!sh || this.s === 0) return out;
     const s = this.s;
@@ -517,6 +550,67 @@ export class ClassBuilder {
         this.freeChunks.push(buffer);
       }
     }
+  }
+
+  /**
+   * `rollUp` for narrow packing: the packed numbers are updated and grouped as 32-bit integers
+   * (the division is exact: p and R_c are below 2^31). Fills `groupOf`, `groupKey32` and
+   * `counts`; returns the number of groups.
+   */
+  private rollUpNarrow(sp: Int32Array, n: number, source: ClassSet, levels: ArrayLike<number>, groupOf: Int32Array): number {
+    const { radices, domains } = this.data.packing!;
+    const packed = this.packed32;
+    packed.set(sp.subarray(0, n));
+    for (let c = 0; c < this.q; c++) {
+      const from = source.levels[c]!;
+      const to = levels[c]!;
+      if (from === to) continue;
+      const delta = this.delta32(c, from, to);
+      const r = radices[c]! | 0;
+      const d = domains[c]! | 0;
+      if (r === 1) {
+        for (let i = 0; i < n; i++) {
+          const p = packed[i]!;
+          packed[i] = (p + delta[p % d]!) | 0;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const p = packed[i]!;
+          packed[i] = (p + delta[((p / r) | 0) % d]!) | 0;
+        }
+      }
+    }
+    const cap = tableCapacity(n);
+    const mask = cap - 1;
+    const table = this.table;
+    table.fill(EMPTY, 0, cap);
+    const groupKey = this.groupKey32;
+    const counts = this.counts;
+    const sourceCounts = source.counts;
+    let groups = 0;
+    for (let i = 0; i < n; i++) {
+      const p = packed[i]!;
+      let h = Math.imul(p, 0x9e3779b1);
+      h ^= h >>> 16;
+      let slot = h & mask;
+      for (;;) {
+        const g = table[slot]!;
+        if (g === EMPTY) {
+          table[slot] = groups;
+          groupKey[groups] = p;
+          counts[groups] = sourceCounts[i]!;
+          groupOf[i] = groups++;
+          break;
+        }
+        if (groupKey[g] === p) {
+          counts[g]! += sourceCounts[i]!;
+          groupOf[i] = g;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+    return groups;
   }
 
   /**

@@ -35,7 +35,10 @@
  * lattice (ARX's `getLowerBound`): its value with suppression ignored, i.e. every record
  * counted as generalized rather than suppressed. For height, precision, loss and entropy the
  * bound depends on the levels only; for discernibility (Σ|E|² over all classes) and aecs
- * (N / all classes) it needs the classes.
+ * (N / all classes) it needs the classes, and the search tightens both with what every
+ * anonymous transformation guarantees: its kept classes are at least as large as the models
+ * require, and its suppressed records form at most one class (`BoundLimits`; proofs at
+ * `UtilityMetric.bound`).
  */
 import { classCode, type ClassSet, type EncodedData } from './classes.js';
 
@@ -78,6 +81,17 @@ export function isMonotonicMetric(name: MetricName, maxSuppressed: number): bool
   return maxSuppressed === 0 ? METRICS[name].monotonicWithoutSuppression : METRICS[name].monotonicWithSuppression;
 }
 
+/** What every anonymous transformation guarantees, which tightens the lower bounds (`UtilityMetric.bound`). */
+export interface BoundLimits {
+  /** Every class that is not suppressed holds at least this many records (the models' `minClassSize`). */
+  readonly minClassSize: number;
+  /** The most records that may be suppressed. */
+  readonly maxSuppressed: number;
+}
+
+/** No guarantee: the bounds are the metrics with suppression ignored. */
+const NO_LIMITS: BoundLimits = { minClassSize: 1, maxSuppressed: 0 };
+
 const LOG2 = Math.log(2);
 const log2 = (x: number) => Math.log(x) / LOG2;
 
@@ -98,10 +112,24 @@ export class UtilityMetric {
   /** Scratch per attribute for the suppressed records' generalized values. */
   private readonly scratch: Float64Array[];
 
+  /** Every class that is not suppressed holds at least this many records (capped at N). */
+  private readonly minKept: number;
+  /** Whether an anonymous transformation may have suppressed records. */
+  private readonly maySuppress: boolean;
+
+  /**
+   * `limits` tightens `bound` for discernibility and aecs with what every anonymous
+   * transformation guarantees; without it the bound is the metric with suppression ignored.
+   */
   constructor(
     readonly name: MetricName,
     private readonly data: EncodedData,
+    limits: BoundLimits = NO_LIMITS,
   ) {
+    if (!(Number.isInteger(limits.minClassSize) && limits.minClassSize >= 1)) throw new RangeError(`the smallest class size must be a whole number ≥ 1, got ${limits.minClassSize}`);
+    if (!(Number.isInteger(limits.maxSuppressed) && limits.maxSuppressed >= 0)) throw new RangeError(`the most suppressed records must be a whole number ≥ 0, got ${limits.maxSuppressed}`);
+    this.minKept = Math.min(limits.minClassSize, data.records);
+    this.maySuppress = limits.maxSuppressed > 0;
     this.info = METRICS[name];
     this.q = data.columns.length;
     this.n = data.records;
@@ -144,16 +172,61 @@ export class UtilityMetric {
     }
   }
 
-  /** The lower bound given the classes (suppression ignored); monotonic in the lattice. */
+  /**
+   * A lower bound of the utility of this transformation and of every generalization of it, among
+   * those that are anonymous; monotonic in the lattice (a generalization's bound is at least
+   * this one), so a node whose bound loses rules out all its successors. Proofs, with κ the
+   * smallest size of a kept class (`BoundLimits.minClassSize`, capped at N), E the classes of
+   * this node X and Y an anonymous generalization of X (each class of Y is a union of classes
+   * of X):
+   *
+   * discernibility: Σ_E |E| · max(|E|, κ). Each record costs |E'| in Y when its class E' is
+   * kept, with |E'| ≥ |E| (E ⊆ E') and |E'| ≥ κ, or N ≥ max(|E|, κ) when suppressed; summing
+   * per record gives the bound (for Y = X too). Monotonic: a class E' of Y that unites classes
+   * E_j of X adds |E'|·max(|E'|, κ) = Σ_j |E_j|·max(|E'|, κ) ≥ Σ_j |E_j|·max(|E_j|, κ). With
+   * κ = 1 this is ARX's Σ|E|².
+   *
+   * aecs: N / C with C = min(|classes of X|, B + ⌊R/κ⌋ + [suppression allowed]), B the classes
+   * of X with at least κ records and R the records in the others. Y's kept classes plus one for
+   * its suppressed records (the denominator) are at most its classes, at most X's. Each kept
+   * class of Y holds ≥ κ records, so it contains a class of X with ≥ κ records (at most B such
+   * kept classes, the classes of X being disjoint) or unites small classes of X holding ≥ κ
+   * records in all (at most ⌊R/κ⌋ such); the suppressed class counts only if suppression is
+   * allowed. Monotonic: C(Y) ≤ C(X), since Y's big classes holding a big class of X number ≤ B,
+   * and the b others together with Y's small classes are made of X's small classes, so
+   * b + ⌊R_Y/κ⌋ ≤ ⌊(bκ + R_Y)/κ⌋ ≤ ⌊R/κ⌋. With κ = 1 this is ARX's N / |classes|.
+   *
+   * The others: the metric with suppression ignored, from the levels alone (`levelBound`).
+   *
+   * The sums are of whole numbers below 2^53 and N / C is one correctly rounded division, so the
+   * bound is exact and monotonic in floating point as well, which the search's pruning needs.
+   */
   bound(classes: ClassSet): number {
+    const counts = classes.counts;
+    const size = classes.size;
     switch (this.name) {
       case 'discernibility': {
+        const kappa = this.minKept;
         let sum = 0;
-        for (let i = 0; i < classes.size; i++) sum += classes.counts[i]! * classes.counts[i]!;
+        for (let i = 0; i < size; i++) {
+          const count = counts[i]!;
+          sum += count * (count > kappa ? count : kappa);
+        }
         return sum;
       }
-      case 'aecs':
-        return this.n / classes.size;
+      case 'aecs': {
+        const kappa = this.minKept;
+        if (kappa === 1) return this.n / size;
+        let big = 0;
+        let smallRecords = 0;
+        for (let i = 0; i < size; i++) {
+          const count = counts[i]!;
+          if (count >= kappa) big++;
+          else smallRecords += count;
+        }
+        const most = Math.min(size, big + Math.floor(smallRecords / kappa) + (this.maySuppress ? 1 : 0));
+        return this.n / most;
+      }
       default:
         return this.levelBound(classes.levels)!;
     }

@@ -19,6 +19,9 @@
  *   successors cannot beat the best found;
  * - when the bound follows from the levels alone (height, precision, loss, entropy), nodes are
  *   taken in order of their bound, so the search stops at the first node whose bound loses;
+ *   when it needs the classes and the metric is not monotonic (discernibility and aecs with
+ *   suppression), a greedy descent from the top finds a good solution first, so that bounds
+ *   prune from the start, and paths are bisected whole rather than top first;
  * - models that are not monotonic with suppression (l-diversity, t-closeness) give no tags of
  *   their own: every node they could accept is checked (the monotonic models still tag).
  * A node's classes are rolled up from those of a known predecessor (classes.ts, `NodeClasses`).
@@ -64,6 +67,11 @@ export interface SearchResult {
   readonly solution: SearchSolution | null;
   /** Nodes whose classes were computed and checked. */
   readonly nodesChecked: number;
+  /**
+   * Classes read by the roll-ups that computed them (each roll-up reads its source's classes):
+   * the search's main work, and unlike its time independent of the machine's load.
+   */
+  readonly classesRolledUp: number;
   /** Nodes in the lattice. */
   readonly nodes: number;
   /** Wall time of the search, in milliseconds (encoding excluded). */
@@ -106,9 +114,11 @@ class Context {
     if (problem.models.length === 0) throw new RangeError('the search needs at least one privacy model');
     this.lattice = new Lattice(data.columns.map((c) => c.height - 1));
     this.builder = new ClassBuilder(data);
-    this.metric = new UtilityMetric(problem.metric, data);
     this.maxSuppressed = maxSuppressedRecords(problem.suppressionLimit, data.records);
     const tests = problem.models.map((m) => compileModel(m, { ...(data.sensitive ? { sensitive: data.sensitive } : {}), ...(problem.sensitiveHierarchy ? { sensitiveHierarchy: problem.sensitiveHierarchy } : {}) }));
+    // Every kept class satisfies every model, so it is at least as large as each one requires.
+    const minClassSize = Math.max(...tests.map((t) => t.minClassSize));
+    this.metric = new UtilityMetric(problem.metric, data, { minClassSize, maxSuppressed: this.maxSuppressed });
     // Without suppression every model is monotonic (models.ts).
     this.monotonicTests = tests.filter((t) => this.maxSuppressed === 0 || t.monotonicWithSuppression);
     this.otherTests = tests.filter((t) => !this.monotonicTests.includes(t));
@@ -222,6 +232,7 @@ export function exhaustiveSearch(problem: SearchProblem): SearchResult {
   const { lattice, builder, metric } = ctx;
   let best: Best | null = null;
   let checked = 0;
+  let rolledUp = 0;
   // Depth-first over the spanning tree: each node's classes are rolled up from its tree parent's,
   // whose storage is handed back once its last child is made.
   interface Frame {
@@ -233,6 +244,7 @@ export function exhaustiveSearch(problem: SearchProblem): SearchResult {
   while (stack.length > 0) {
     const { id, parent } = stack.pop()!;
     const classes = id === lattice.bottom ? builder.bottom : builder.rollUp(parent.classes, lattice.levels(id));
+    if (id !== lattice.bottom) rolledUp += parent.classes.size;
     if (--parent.pending === 0) builder.release(parent.classes);
     checked++;
     const evaluation = ctx.evaluate(classes);
@@ -245,7 +257,7 @@ export function exhaustiveSearch(problem: SearchProblem): SearchResult {
     if (children.length === 0) builder.release(classes);
     for (const child of children) stack.push({ id: child, parent: frame });
   }
-  return { solution: solutionOf(lattice, best), nodesChecked: checked, nodes: lattice.size, ms: performance.now() - start };
+  return { solution: solutionOf(lattice, best), nodesChecked: checked, classesRolledUp: rolledUp, nodes: lattice.size, ms: performance.now() - start };
 }
 
 // Node states of the optimal search. FAIL_DOWN, PASS_UP and PRUNED are always set on a node
@@ -264,7 +276,7 @@ const PRUNED = 16;
 
 /** How far a path may climb into nodes that cannot win, to find failures that settle its lower part. */
 const PATH_BEYOND_PRUNED = 2;
-/** Classes kept for roll-ups by default, in all (12 bytes each, more with a sensitive attribute). */
+/** Classes kept for roll-ups by default, in all (8 or 12 bytes each, more with a sensitive attribute). */
 const CACHE_CLASSES = 2_000_000;
 /** Recently computed nodes looked at as roll-up sources, besides the immediate predecessors. */
 const RECENT_SOURCES = 64;
@@ -285,8 +297,12 @@ const RECURSE_ABOVE = 2_000;
 class NodeClasses {
   private readonly cache = new Map<number, ClassSet>();
   private cachedClasses = 0;
-  private readonly recent: number[] = [];
+  /** The last RECENT_SOURCES nodes computed, a ring (-1: empty). */
+  private readonly recent = new Int32Array(RECENT_SOURCES).fill(-1);
+  private recentNext = 0;
   private readonly parentOrder: number[];
+  /** Classes read by roll-ups so far. */
+  rolledUp = 0;
 
   constructor(
     private readonly lattice: Lattice,
@@ -320,7 +336,9 @@ class NodeClasses {
       }
     }
     if (!immediate) {
-      for (const r of this.recent) {
+      for (let j = 0; j < RECENT_SOURCES; j++) {
+        const r = this.recent[j]!;
+        if (r < 0) continue;
         const c = this.cache.get(r);
         if (c && c.size < source.size && lattice.isBelowOrEqual(r, id)) {
           source = c;
@@ -336,13 +354,16 @@ class NodeClasses {
       }
     }
     const classes = this.builder.rollUp(source, lattice.levels(id));
+    this.rolledUp += source.size;
     this.cache.set(id, classes);
     this.cachedClasses += classes.size;
-    this.recent.push(id);
-    if (this.recent.length > RECENT_SOURCES) this.recent.shift();
-    for (const [cid, old] of this.cache) {
+    this.recent[this.recentNext] = id;
+    this.recentNext = (this.recentNext + 1) % RECENT_SOURCES;
+    while (this.cachedClasses > this.budget) {
       // Oldest first; the set just made is returned to the caller and is never evicted here.
-      if (this.cachedClasses <= this.budget || cid === id) break;
+      const cid = this.cache.keys().next().value!;
+      if (cid === id) break;
+      const old = this.cache.get(cid)!;
       this.cache.delete(cid);
       this.cachedClasses -= old.size;
       // Nothing else holds a cached set beyond the check that asked for it, which is over.
@@ -370,6 +391,16 @@ export function optimalSearch(problem: SearchProblem): SearchResult {
   const size = lattice.size;
   const state = new Uint8Array(size);
   const allMonotonic = ctx.otherTests.length === 0;
+  // A good solution early, where the bounds need the classes and the metric is not monotonic
+  // (discernibility and aecs with suppression): pruning by bounds compares with the best found,
+  // and level by level the best comes late. A greedy descent from the top, each step to the
+  // best-scoring anonymous predecessor, reaches a minimal anonymous node in about as many
+  // checks as the lattice is high (nodes high up have few classes); on adult it cuts the
+  // classes rolled up for discernibility by 15 % and changes little for aecs. Height,
+  // precision, loss and entropy order nodes by a bound from the levels and gain nothing.
+  const descend = allMonotonic && !ctx.metricMonotonic && metric.info.boundNeedsClasses;
+  /** The descent's view of the utility of each anonymous node checked. */
+  const scores = descend ? new Float64Array(size) : null;
   let best: Best | null = null;
   let checked = 0;
 
@@ -451,6 +482,7 @@ export function optimalSearch(problem: SearchProblem): SearchResult {
     if (evaluation.anonymous) {
       state[id]! |= ANONYMOUS;
       const utility = metric.utility(classes, ctx.flags, evaluation.suppressed);
+      if (scores) scores[id] = utility;
       if (better(lattice, id, utility, best)) best = { id, utility, evaluation };
       // With a monotonic metric, successors are no better (and lose the tie-break on level).
       if (ctx.metricMonotonic) tagUp(id, PRUNED);
@@ -474,6 +506,28 @@ export function optimalSearch(problem: SearchProblem): SearchResult {
     }
     return false;
   };
+
+  // Paths are searched top first (below), except under a non-monotonic metric whose bound needs
+  // the classes: there nothing prunes the upper lattice until a good solution is known, so paths
+  // run long, their tops are mostly anonymous and checking the top first mostly settles nothing.
+  // Bisecting the whole path checks 10 % fewer nodes on adult there (and more elsewhere).
+  const topFirst = ctx.metricMonotonic || !metric.info.boundNeedsClasses;
+
+  // The greedy descent (see `descend`).
+  if (scores && check(lattice.top)) {
+    for (let node = lattice.top; ; ) {
+      let next = -1;
+      for (let d = 0; d < lattice.dimensions; d++) {
+        const p = lattice.predecessorIn(node, d);
+        if (p < 0 || (state[p]! & (FAIL_DOWN | PRUNED)) !== 0) continue;
+        if ((state[p]! & CHECKED) === 0 && !check(p)) continue;
+        if ((state[p]! & ANONYMOUS) === 0) continue;
+        if (next < 0 || scores[p]! < scores[next]!) next = p;
+      }
+      if (next < 0) break;
+      node = next;
+    }
+  }
 
   // With bounds from the levels, nodes are taken best bound first, so the first anonymous node
   // of a monotonic metric is the answer and the loop ends as soon as a bound loses; otherwise
@@ -525,9 +579,9 @@ export function optimalSearch(problem: SearchProblem): SearchResult {
     // that fails, which settles the whole path with one check (and nodes high up have fewer
     // classes). Otherwise bisect the rest for the lowest anonymous node.
     const top = path.length - 1;
-    if (!check(path[top]!)) continue;
+    if (topFirst && !check(path[top]!)) continue;
     let low = 0;
-    let high = top - 1;
+    let high = topFirst ? top - 1 : top;
     while (low <= high) {
       const mid = (low + high) >> 1;
       const node = path[mid]!;
@@ -537,7 +591,7 @@ export function optimalSearch(problem: SearchProblem): SearchResult {
       else low = mid + 1;
     }
   }
-  return { solution: solutionOf(lattice, best), nodesChecked: checked, nodes: size, ms: performance.now() - start };
+  return { solution: solutionOf(lattice, best), nodesChecked: checked, classesRolledUp: nodeClasses.rolledUp, nodes: size, ms: performance.now() - start };
 }
 
 /** One transformation applied: its classes, which of them are suppressed, and its utility. */

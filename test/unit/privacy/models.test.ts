@@ -107,3 +107,26 @@ describe('describeModel', () => {
     expect(describeModel({ kind: 't-closeness', distance: 'hierarchical', t: 0.2 })).toBe('0.2-closeness (hierarchical distance)');
   });
 });
+
+describe('minClassSize', () => {
+  it('is k, ⌈l⌉ for every l-diversity variant, 1 for t-closeness, and no passing class is smaller', () => {
+    const s = { sensitive: sensitive([3, 3, 3]) };
+    const cases: [PrivacyModel, number][] = [
+      [{ kind: 'k-anonymity', k: 4 }, 4],
+      [{ kind: 'l-diversity', variant: 'distinct', l: 3 }, 3],
+      [{ kind: 'l-diversity', variant: 'entropy', l: 2.5 }, 3],
+      [{ kind: 'l-diversity', variant: 'recursive', l: 2, c: 3 }, 2],
+      [{ kind: 't-closeness', distance: 'equal', t: 0.9 }, 1],
+    ];
+    for (const [model, size] of cases) {
+      const test = compileModel(model, s);
+      expect(test.minClassSize, describeModel(model)).toBe(size);
+      // Every class of fewer records fails, whatever its sensitive values (all histograms of 3 values).
+      for (let count = 1; count < size; count++) {
+        for (let a = 0; a <= count; a++) {
+          for (let b = 0; a + b <= count; b++) expect(test.holds(count, Int32Array.from([a, b, count - a - b]), 0), `${describeModel(model)} ${a},${b}`).toBe(false);
+        }
+      }
+    }
+  });
+});
