@@ -18,6 +18,12 @@ import { riskCommand } from './commands/risk.js';
 import { flCommand } from './commands/fl.js';
 import { defaceCommand } from './commands/deface.js';
 import { verifyCommand } from './commands/verify.js';
+import { pixelsCommand } from './commands/pixels.js';
+import { serveCommand } from './commands/serve.js';
+import { usersCommand } from './commands/users.js';
+import { auditCommand } from './commands/audit.js';
+import { releaseCommand } from './commands/release.js';
+import { consentCommand } from './commands/consent.js';
 
 /** Exit status 2: the command, its settings or its input were wrong, nothing was processed. */
 const USAGE = 2;
@@ -49,6 +55,12 @@ program.addCommand(featuresCommand().exitOverride());
 program.addCommand(riskCommand().exitOverride());
 program.addCommand(flCommand().exitOverride());
 program.addCommand(defaceCommand().exitOverride());
+program.addCommand(pixelsCommand().exitOverride());
+program.addCommand(serveCommand().exitOverride());
+program.addCommand(usersCommand().exitOverride());
+program.addCommand(auditCommand().exitOverride());
+program.addCommand(releaseCommand().exitOverride());
+program.addCommand(consentCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

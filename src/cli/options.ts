@@ -7,6 +7,8 @@ import { isPresetName, loadLookupTable, loadRecipe, optionFlag, parseDayRange, r
 import type { JobSettings } from '../pipeline/settings.js';
 import { UsageError, type DefaceSettings } from '../pipeline/run.js';
 import { TEMPLATE_NAMES, type TemplateName } from '../volume/deface/templates.js';
+import { DEFAULT_PIXEL_SETTINGS, type PixelSettings } from '../pixels/settings.js';
+import type { Redaction } from '../pixels/types.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, VERSION } from '../version.js';
 
 const OPTION_TITLES: Record<OptionName, string> = {
@@ -97,6 +99,41 @@ export async function pseudonymsFromOptions(opts: Record<string, unknown>): Prom
     researchIdPrefix: String(opts.researchIdPrefix ?? 'RAD-'),
     dateShiftDays: parseDayRange(String(opts.dateShift ?? '-3650:-30')),
     ...(lookup ? { lookup } : {}),
+  };
+}
+
+const REDACTIONS = ['telea', 'navier-stokes', 'exemplar', 'fill'] as const;
+
+function redactionOf(value: unknown, flag: string, fallback: Redaction): Redaction {
+  if (value === undefined) return fallback;
+  if (!(REDACTIONS as readonly string[]).includes(String(value))) throw new UsageError(`${flag} must be one of ${REDACTIONS.join(', ')}, got "${String(value)}"`);
+  return value as Redaction;
+}
+
+/** The detection options shared by deid --clean-pixels, pixels scan and verify --pixels. */
+export function addPixelDetectionOptions(cmd: Command, prefix = ''): Command {
+  return cmd
+    .option(`--${prefix}device-rules <file>`, 'device rules (manufacturer/model/size → fixed regions) instead of the shipped assets/pixels/device-rules.yaml')
+    .option(`--${prefix}marked-regions <file...>`, 'regions to remove that a person marked: rectangles (JSON), a mask image (PNG) or a DICOM SEG')
+    .option(`--no-${prefix}prefilter`, 'read every frame with OCR, even those the pre-filter proves text-free (slower)');
+}
+
+/** The pixel settings of a run, from the options (undefined without --clean-pixels). */
+export function pixelsFromOptions(opts: Record<string, unknown>): PixelSettings | undefined {
+  const given = ['redaction', 'markedRedaction', 'deviceRules', 'markedRegions', 'pixelDilation'].filter((k) => opts[k] !== undefined);
+  if (opts.cleanPixels !== true) {
+    if (given.length > 0 || opts.prefilter === false) throw new UsageError('--redaction, --marked-redaction, --pixel-dilation, --device-rules, --marked-regions and --no-prefilter need --clean-pixels');
+    return undefined;
+  }
+  const dilation = opts.pixelDilation === undefined ? DEFAULT_PIXEL_SETTINGS.dilation : Number(opts.pixelDilation);
+  if (!Number.isInteger(dilation) || dilation < 0 || dilation > 32) throw new UsageError(`--pixel-dilation must be a whole number of pixels from 0 to 32, got "${String(opts.pixelDilation)}"`);
+  return {
+    redaction: redactionOf(opts.redaction, '--redaction', DEFAULT_PIXEL_SETTINGS.redaction),
+    markedRedaction: redactionOf(opts.markedRedaction, '--marked-redaction', DEFAULT_PIXEL_SETTINGS.markedRedaction),
+    dilation,
+    marked: (opts.markedRegions as string[] | undefined) ?? [],
+    prefilter: opts.prefilter !== false,
+    ...(opts.deviceRules !== undefined ? { deviceRules: String(opts.deviceRules) } : {}),
   };
 }
 

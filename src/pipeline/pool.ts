@@ -6,8 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FileIO } from './atomic.js';
-import { processFile, type FileOutcome } from './process-file.js';
-import { materialize, type JobSettings } from './settings.js';
+import { processFile, threadContext, type FileOutcome } from './process-file.js';
+import type { JobSettings } from './settings.js';
 import type { BatchMessage, ResultMessage } from './worker.js';
 
 export interface PoolOptions {
@@ -22,8 +22,12 @@ export async function runPool(
   onOutcome: (o: FileOutcome) => void | Promise<void>,
 ): Promise<void> {
   if (options.workers <= 0) {
-    const worker = { settings, m: materialize(settings), io: new FileIO() };
-    for await (const rel of files) await onOutcome(processFile(rel, worker));
+    const worker = threadContext(settings, new FileIO());
+    try {
+      for await (const rel of files) await onOutcome(await processFile(rel, worker));
+    } finally {
+      await worker.pixels?.close();
+    }
     return;
   }
 

@@ -5,14 +5,17 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { asciiValue } from '../dicom/dataset.js';
+import { asciiValue, type DicomFile } from '../dicom/dataset.js';
 import { DicomParseError, NotDicomError } from '../dicom/errors.js';
 import { readDicom } from '../dicom/reader.js';
 import { encodeDicom } from '../dicom/writer.js';
 import { Tags } from '../dicom/tag.js';
 import { deidentify, type DeidAction } from '../deid/engine.js';
+import { ProjectSecret } from '../deid/pseudonyms.js';
+import { PixelCleaner, PixelCleaningError, type PixelFileReport } from '../pixels/clean.js';
+import { PixelDecodeError, PixelEncodeError } from '../pixels/codec/errors.js';
 import type { FileIO } from './atomic.js';
-import type { Materialized, JobSettings } from './settings.js';
+import { materialize, type Materialized, type JobSettings } from './settings.js';
 
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
 
@@ -22,7 +25,19 @@ export interface Tally {
 }
 
 export type FileOutcome =
-  | { readonly status: 'done'; readonly input: string; readonly output: string; readonly bytesIn: number; readonly bytesOut: number; readonly tally: Tally; readonly resumed: boolean; readonly notes: readonly string[]; readonly index: IndexEntry }
+  | {
+      readonly status: 'done';
+      readonly input: string;
+      readonly output: string;
+      readonly bytesIn: number;
+      readonly bytesOut: number;
+      readonly tally: Tally;
+      readonly resumed: boolean;
+      readonly notes: readonly string[];
+      readonly index: IndexEntry;
+      /** With pixel cleaning: what was found on each frame and what was done. */
+      readonly pixels?: PixelFileReport;
+    }
   | { readonly status: 'skipped'; readonly input: string; readonly reason: string }
   | { readonly status: 'failed'; readonly input: string; readonly reason: string; readonly quarantined: boolean }
   /** Another input of this run is the same SOP instance: identical output (nothing lost) or a conflict (not written). */
@@ -84,9 +99,18 @@ export interface ThreadContext {
   readonly settings: JobSettings;
   readonly m: Materialized;
   readonly io: FileIO;
+  /** The thread's pixel cleaner, when the run cleans pixel data. */
+  readonly pixels?: PixelCleaner;
 }
 
-export function processFile(rel: string, { settings, m, io }: ThreadContext): FileOutcome {
+/** A thread's context: the engine's objects and, with pixel cleaning, the cleaner (OCR starts on first use). */
+export function threadContext(settings: JobSettings, io: FileIO): ThreadContext {
+  const m = materialize(settings);
+  const pixels = settings.pixels ? PixelCleaner.create(settings.pixels, ProjectSecret.fromBytes(settings.secret).deriveKey('pixel-text')) : undefined;
+  return { settings, m, io, ...(pixels ? { pixels } : {}) };
+}
+
+export async function processFile(rel: string, { settings, m, io, pixels }: ThreadContext): Promise<FileOutcome> {
   const inputPath = join(settings.inputDir, rel);
   let bytes: Uint8Array;
   try {
@@ -101,7 +125,15 @@ export function processFile(rel: string, { settings, m, io }: ThreadContext): Fi
       return { status: 'skipped', input: rel, reason: 'DICOMDIR: not copied, its records hold names and IDs (use --dicomdir to write a fresh one)' };
     }
     const result = deidentify(file, m.plan, m.pseudonymizer);
-    const chunks = encodeDicom({ meta: result.meta, dataset: result.dataset, transferSyntax: file.transferSyntax });
+    let written: DicomFile = { ...file, meta: result.meta, dataset: result.dataset };
+    let pixelReport: PixelFileReport | undefined;
+    if (pixels) {
+      // The original file gives the header hints (device, ultrasound regions) the engine may remove.
+      const cleaned = await pixels.clean(file, written, rel);
+      written = cleaned.file;
+      pixelReport = cleaned.report;
+    }
+    const chunks = encodeDicom({ meta: written.meta, dataset: written.dataset, transferSyntax: written.transferSyntax });
     const bytesOut = chunks.reduce((n, c) => n + c.length, 0);
     const fallbackName = m.pseudonymizer.token('file', rel);
     const output = outputPathFor(result.ids, fallbackName, settings.layout);
@@ -111,7 +143,7 @@ export function processFile(rel: string, { settings, m, io }: ThreadContext): Fi
     const index: IndexEntry = {
       ...result.ids,
       sopClassUid: asciiValue(ds.get(Tags.SOPClassUID)) ?? '',
-      transferSyntaxUid: file.transferSyntax.uid,
+      transferSyntaxUid: written.transferSyntax.uid,
       modality: asciiValue(ds.get(Tags.Modality)) ?? '',
       studyDate: asciiValue(ds.get(Tags.StudyDate)) ?? '',
       studyTime: asciiValue(ds.get(Tags.StudyTime)) ?? '',
@@ -121,7 +153,8 @@ export function processFile(rel: string, { settings, m, io }: ThreadContext): Fi
       instanceNumber: asciiValue(ds.get(Tags.InstanceNumber)) ?? '',
       output,
     };
-    const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index };
+    if (pixelReport?.note) notes.push(pixelReport.note);
+    const done = { status: 'done' as const, input: rel, output, bytesIn: bytes.length, bytesOut, tally: tallyActions(result.actions), notes, index, ...(pixelReport ? { pixels: pixelReport } : {}) };
     if (settings.dryRun) return { ...done, resumed: false };
     const claim = io.writeExclusive(join(settings.outputDir, output), chunks);
     if (claim.kind === 'conflict') {
@@ -133,7 +166,7 @@ export function processFile(rel: string, { settings, m, io }: ThreadContext): Fi
     return { ...done, resumed: claim.kind === 'identical' };
   } catch (e) {
     if (e instanceof NotDicomError) return { status: 'skipped', input: rel, reason: e.message };
-    const reason = e instanceof DicomParseError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
+    const reason = e instanceof DicomParseError || e instanceof PixelCleaningError || e instanceof PixelDecodeError || e instanceof PixelEncodeError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
     let quarantined = false;
     if (settings.quarantineDir && !settings.dryRun) {
       const q = join(settings.quarantineDir, rel);

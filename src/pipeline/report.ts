@@ -1,4 +1,6 @@
 /** The run report: the sum of every file's outcome. Holds no original identifier and no secret. */
+import type { PixelFileReport } from '../pixels/clean.js';
+import type { PixelSettings } from '../pixels/settings.js';
 import type { FileOutcome, Tally } from './process-file.js';
 
 export type FileStatus = FileOutcome['status'];
@@ -33,7 +35,20 @@ export interface RunReport {
   readonly skipped: readonly { readonly file: string; readonly reason: string }[];
   readonly duplicates: readonly { readonly file: string; readonly output: string; readonly identical: boolean; readonly reason: string }[];
   readonly notes: readonly { readonly file: string; readonly note: string }[];
+  /** With pixel cleaning: the settings, the totals, and every finding per file and frame. */
+  readonly pixels?: PixelRunSummary;
   readonly dicomdir?: string;
+}
+
+export interface PixelRunSummary {
+  readonly settings: { readonly redaction: string; readonly markedRedaction: string; readonly dilation: number; readonly prefilter: boolean; readonly deviceRules: string; readonly markedFiles: number };
+  readonly frames: number;
+  readonly cleanedFrames: number;
+  readonly findings: number;
+  readonly bySource: Record<string, number>;
+  /** Files whose lossy pixel data was written losslessly (see each file's note). */
+  readonly reencodedLosslessly: number;
+  readonly files: readonly { readonly file: string; readonly output: string; readonly report: PixelFileReport }[];
 }
 
 export class ReportBuilder {
@@ -45,6 +60,7 @@ export class ReportBuilder {
   readonly skipped: { file: string; reason: string }[] = [];
   readonly duplicates: { file: string; output: string; identical: boolean; reason: string }[] = [];
   readonly notes: { file: string; note: string }[] = [];
+  readonly pixelFiles: { file: string; output: string; report: PixelFileReport }[] = [];
 
   add(o: FileOutcome): void {
     this.counts.total++;
@@ -57,6 +73,7 @@ export class ReportBuilder {
         merge(this.byAction, o.tally.byAction);
         merge(this.byRule, o.tally.byRule);
         for (const note of o.notes) this.notes.push({ file: o.input, note });
+        if (o.pixels) this.pixelFiles.push({ file: o.input, output: o.output, report: o.pixels });
         break;
       case 'failed':
         if (o.quarantined) this.counts.quarantined++;
@@ -71,6 +88,38 @@ export class ReportBuilder {
         break;
     }
   }
+}
+
+export function pixelSummaryOf(files: ReportBuilder['pixelFiles'], settings: PixelSettings): PixelRunSummary {
+  const bySource: Record<string, number> = {};
+  let frames = 0;
+  let cleanedFrames = 0;
+  let findings = 0;
+  let reencodedLosslessly = 0;
+  for (const f of files) {
+    frames += f.report.frames;
+    cleanedFrames += f.report.cleanedFrames;
+    findings += f.report.findings.length;
+    if (f.report.encoding === 'explicit-little-endian') reencodedLosslessly++;
+    for (const x of f.report.findings) bySource[x.source] = (bySource[x.source] ?? 0) + 1;
+  }
+  return {
+    settings: {
+      redaction: settings.redaction,
+      markedRedaction: settings.markedRedaction,
+      dilation: settings.dilation,
+      prefilter: settings.prefilter,
+      deviceRules: settings.deviceRules === undefined ? 'shipped' : 'custom',
+      markedFiles: settings.marked.length,
+    },
+    frames,
+    cleanedFrames,
+    findings,
+    bySource,
+    reencodedLosslessly,
+    // Files with findings first; a clean file is listed too, so the curator sees it was read.
+    files: [...files].sort((a, b) => b.report.findings.length - a.report.findings.length || (a.file < b.file ? -1 : 1)),
+  };
 }
 
 function merge(into: Record<string, number>, from: Tally['byAction']): void {
@@ -97,6 +146,12 @@ export function summarize(r: RunReport): string {
   list('failed', r.failures, (f) => `${f.file}: ${f.reason}`);
   list('skipped', r.skipped, (f) => `${f.file}: ${f.reason}`);
   list('duplicates', r.duplicates, (f) => `${f.file}: ${f.reason}`);
+  if (r.pixels) {
+    const p = r.pixels;
+    const sources = Object.entries(p.bySource).map(([k, v]) => `${k} ${v}`).join(', ');
+    lines.push(`  pixels: ${p.frames} frames read, ${p.cleanedFrames} cleaned (${p.settings.redaction}), ${p.findings} findings${sources ? ` (${sources})` : ''}${p.reencodedLosslessly ? `; ${p.reencodedLosslessly} lossy files written losslessly` : ''}`);
+    list('pixel findings', p.files.filter((f) => f.report.findings.length > 0), (f) => `${f.file}: ${f.report.findings.length} region(s) on ${f.report.cleanedFrames} frame(s)`);
+  }
   if (r.dicomdir) lines.push(`  DICOMDIR: ${r.dicomdir}`);
   return lines.join('\n') + '\n';
 }

@@ -12,7 +12,7 @@ import { writeReplacing } from './atomic.js';
 import { writeDicomdir } from './dicomdir.js';
 import { runPool } from './pool.js';
 import type { FileOutcome, IndexEntry } from './process-file.js';
-import { ReportBuilder, summarize, type RunReport } from './report.js';
+import { pixelSummaryOf, ReportBuilder, summarize, type RunReport } from './report.js';
 import type { JobSettings } from './settings.js';
 import { walkFiles } from './walk.js';
 // Types only: the defacing modules (elastix, tfjs) are loaded when a run asks for defacing.
@@ -131,6 +131,7 @@ function journalName(settings: JobSettings, secret: ProjectSecret, deface: Defac
     pseudonyms: settings.pseudonyms,
     // A run with defacing is another job: files written without it must not count as done.
     ...(deface ? { deface: { ears: deface.ears === true, template: deface.template ?? 'default', templateDir: deface.templateDir } } : {}),
+    ...(settings.pixels ? { pixels: settings.pixels } : {}),
   });
   // Keyed like every other derived name: the settings include a site's lookup table.
   return `journal-${createHmac('sha256', secret.deriveKey('journal')).update(job).digest('hex').slice(0, 16)}.jsonl`;
@@ -155,10 +156,12 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     // Filesystem timestamps are coarser than the clock on some systems: a little margin.
     runStartedAt: started.getTime() - 5,
     layout: options.dicomdir ? 'media' : 'tree',
-    plan: options.plan,
+    // Cleaned pixels are declared in every file's code sequence (Clean Pixel Data, 113101).
+    plan: options.pixels ? { ...options.plan, pixelMethods: [...new Set([...(options.plan.pixelMethods ?? []), 'cleanPixelData' as const])] } : options.plan,
     pseudonyms: options.pseudonyms,
     secret: options.secret,
     quarantineDir,
+    ...(options.pixels ? { pixels: options.pixels } : {}),
   };
 
   const keyId = secret.deriveKey('key-id').toString('hex').slice(0, 12);
@@ -251,6 +254,7 @@ export async function runDeid(options: RunOptions): Promise<RunReport> {
     skipped: report.skipped,
     duplicates: report.duplicates,
     notes: report.notes,
+    ...(options.pixels ? { pixels: pixelSummaryOf(report.pixelFiles, options.pixels) } : {}),
     ...(dicomdir ? { dicomdir } : {}),
   };
   if (!options.dryRun) {

@@ -6,6 +6,7 @@ import type { DeidPlan, PixelMethod } from '../deid/engine.js';
 import type { OptionName } from '../deid/profile.js';
 import { Pseudonymizer, ProjectSecret, type PseudonymSettings } from '../deid/pseudonyms.js';
 import type { Recipe } from '../deid/recipe.js';
+import type { PixelSettings } from '../pixels/settings.js';
 
 export interface JobSettings {
   readonly inputDir: string;
@@ -38,6 +39,8 @@ export interface JobSettings {
   readonly secret: Uint8Array;
   /** Copy each malformed input here (relative layout kept), or undefined. */
   readonly quarantineDir?: string;
+  /** Clean the pixel data (burned-in text, marked regions), or undefined to copy it untouched. */
+  readonly pixels?: PixelSettings;
 }
 
 export interface Materialized {

@@ -1,8 +1,8 @@
 /** Worker thread entry: de-identifies the batches of files the pool sends. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { FileIO } from './atomic.js';
-import { processFile, type FileOutcome } from './process-file.js';
-import { materialize, type JobSettings } from './settings.js';
+import { processFile, threadContext, type FileOutcome } from './process-file.js';
+import type { JobSettings } from './settings.js';
 
 export interface BatchMessage {
   readonly type: 'batch';
@@ -15,10 +15,14 @@ export interface ResultMessage {
 }
 
 const settings = workerData as JobSettings;
-const worker = { settings, m: materialize(settings), io: new FileIO() };
+const worker = threadContext(settings, new FileIO());
 
+// Batches are handled one after another: a file's OCR is awaited before the next file starts.
+let queue: Promise<void> = Promise.resolve();
 parentPort!.on('message', (msg: BatchMessage) => {
-  const outcomes: FileOutcome[] = [];
-  for (const rel of msg.files) outcomes.push(processFile(rel, worker));
-  parentPort!.postMessage({ type: 'results', outcomes } satisfies ResultMessage);
+  queue = queue.then(async () => {
+    const outcomes: FileOutcome[] = [];
+    for (const rel of msg.files) outcomes.push(await processFile(rel, worker));
+    parentPort!.postMessage({ type: 'results', outcomes } satisfies ResultMessage);
+  });
 });

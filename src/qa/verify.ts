@@ -34,7 +34,9 @@ export type FindingKind =
   | 'uid-not-pseudonymized'
   | 'meta-mismatch'
   | 'original-value-in-file'
-  | 'original-value-in-path';
+  | 'original-value-in-path'
+  /** OCR read a word in the pixels (verify --pixels). */
+  | 'text-in-pixels';
 
 export interface Finding {
   /** Output file, relative to the verified folder. */
@@ -66,6 +68,8 @@ export interface VerifyOptions {
   readonly birthDate?: 'remove' | 'shift';
   /** The recipe in force, whose explicit rules are allowed to keep what the profile removes. */
   readonly recipe?: Recipe;
+  /** Read the pixels of every output with OCR too; each word found is a finding (previews optional). */
+  readonly pixels?: { readonly preview?: string };
   readonly onProgress?: (done: number) => void;
 }
 
@@ -510,6 +514,19 @@ export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport
     }
     const m = needles.matcher?.exec(rel);
     if (m) findings.push({ file: rel, kind: 'original-value-in-path', detail: `the path holds a value of the originals' ${needles.sources.get(m[0].toLowerCase()) ?? 'attribute'}` });
+  }
+  if (options.pixels) {
+    // Only OCR: the header's regions and the device rules were cleaned already, so they name no text.
+    // Loaded on use: the OCR engine and codecs are not needed by header verification.
+    const { scanFolder } = await import('../pixels/scan.js');
+    const scan = await scanFolder(options.outputDir, { ocrOnly: true, ...(options.pixels.preview ? { preview: options.pixels.preview } : {}) });
+    for (const r of scan.results) {
+      for (const w of r.findings) {
+        const text = w.text ? ` "${w.text.masked}"` : '';
+        findings.push({ file: r.file, kind: 'text-in-pixels', detail: `frame ${w.frame}: a word${text} at ${w.box.x},${w.box.y} (${w.box.width}×${w.box.height})` });
+      }
+    }
+    for (const f of scan.failures) findings.push({ file: f.file, kind: 'unreadable', detail: `pixels: ${f.reason}` });
   }
   const byKind: Partial<Record<FindingKind, number>> = {};
   for (const f of findings) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { runDeid, type Progress } from '../../pipeline/run.js';
 import { summarize } from '../../pipeline/report.js';
-import { addPlanOptions, addPseudonymOptions, defaceFromOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
+import { addPixelDetectionOptions, addPlanOptions, addPseudonymOptions, defaceFromOptions, pixelsFromOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
 
 /** Draws progress on an interactive terminal only; logs and pipes get the summary alone. */
 function progressRenderer(enabled: boolean): { update: (p: Progress) => void; stop: () => void } {
@@ -42,10 +42,17 @@ export function deidCommand(): Command {
     .option('--deface-ears', 'with --deface: remove the ears too')
     .option('--deface-template <name>', 'with --deface: the template registered to each head, avg152-2mm (default, shipped) or mni152-1mm')
     .option('--deface-template-dir <dir>', 'with --deface: the folder holding a template that is not shipped (mni152-1mm)')
+    .option('--clean-pixels', 'find text burned into the pixels (OCR, header hints, device rules) and remove it by inpainting; declares Clean Pixel Data')
+    .option('--redaction <method>', 'with --clean-pixels: how text is removed: telea (default), navier-stokes, exemplar, or fill (solid boxes)')
+    .option('--marked-redaction <method>', 'with --clean-pixels: how marked regions are filled: exemplar (default, continues texture), telea, navier-stokes or fill')
+    .option('--pixel-dilation <pixels>', 'with --clean-pixels: grow each removed box by this many pixels (default 2)');
+  addPixelDetectionOptions(cmd);
+  cmd
     .option('--json', 'print the full JSON report instead of the summary')
     .action(async (input: string, output: string, opts: Record<string, unknown>) => {
       const secret = await readSecret(opts as { secretFile?: string; ephemeralSecret?: boolean });
       const deface = defaceFromOptions(opts);
+      const pixels = pixelsFromOptions(opts);
       const progress = progressRenderer(process.stderr.isTTY === true && !opts.json);
       const report = await runDeid({
         inputDir: input,
@@ -60,6 +67,7 @@ export function deidCommand(): Command {
         secret,
         onProgress: progress.update,
         ...(deface ? { deface } : {}),
+        ...(pixels ? { pixels } : {}),
       }).finally(progress.stop);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarize(report));
       // A duplicate SOP Instance UID with other content was not written: the curator must look.

@@ -11,8 +11,11 @@ export function verifyCommand(): Command {
     .option('--no-allow-list', 'the run kept attributes the profile does not list')
     .option('--recipe <file>', 'the recipe the run used')
     .option('--birth-date <mode>', 'how the run treated the birth date: remove or shift', 'remove')
+    .option('--pixels', 'read the pixels of every file with OCR too: each word still found is a finding')
+    .option('--preview <dir>', 'with --pixels: a PNG of every frame where text was found, boxes drawn')
     .option('--json', 'print the full JSON report')
-    .action(async (output: string, opts: { original?: string; allowList: boolean; recipe?: string; birthDate: string; json?: boolean }) => {
+    .action(async (output: string, opts: { original?: string; allowList: boolean; recipe?: string; birthDate: string; pixels?: boolean; preview?: string; json?: boolean }) => {
+      if (opts.preview !== undefined && !opts.pixels) throw new UsageError('--preview needs --pixels');
       if (opts.birthDate !== 'remove' && opts.birthDate !== 'shift') throw new UsageError(`--birth-date must be remove or shift, got "${opts.birthDate}"`);
       const report = await verifyFolder({
         birthDate: opts.birthDate,
@@ -20,6 +23,7 @@ export function verifyCommand(): Command {
         originalDir: opts.original,
         allowList: opts.allowList !== false,
         recipe: await loadRecipe(opts.recipe),
+        ...(opts.pixels ? { pixels: opts.preview !== undefined ? { preview: opts.preview } : {} } : {}),
       });
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : summarizeVerify(report));
       process.exitCode = report.ok ? 0 : 1;

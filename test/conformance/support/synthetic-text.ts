@@ -174,7 +174,7 @@ export function baseFrames(dicomDir: string): BaseFrame[] {
     { id: 'US-grey', modality: 'US', frame: usGrey[0]!, hasOwnText: true },
     { id: 'US-rgb', modality: 'US', frame: usRgb[0]!, hasOwnText: true },
     // A 640×480 ultrasound (the size of many scanners' exports), cut from the sector of the RGB one.
-    { id: 'US-rgb-640x480', modality: 'US', frame: cropFrame(usRgb[0]!, { x: 192, y: 200, width: 640, height: 480 }), hasOwnText: true },
+    { id: 'US-rgb-640x480', modality: 'US', frame: cropFrame(usRgb[0]!, { x: 192, y: 100, width: 640, height: 480 }), hasOwnText: true },
   ];
   return out;
 }
@@ -273,6 +273,12 @@ export function renderLines(id: string, modality: 'CT' | 'MR' | 'US', base: Fram
   const p1 = percentile(all, 0.01);
   const p99 = percentile(all, 0.99);
   const p999 = percentile(all, 0.999);
+  let fmin = Infinity;
+  let fmax = -Infinity;
+  for (const v of all) {
+    if (v < fmin) fmin = v;
+    if (v > fmax) fmax = v;
+  }
   const words: SyntheticWord[] = [];
   for (const line of lines) {
     const space = measureWord(' ', line.font, line.size);
@@ -301,10 +307,13 @@ export function renderLines(id: string, modality: 'CT' | 'MR' | 'US', base: Fram
       cursor += measureWord(text, line.font, line.size) + space;
       if (bx0 === Infinity) continue;
       // The background under the word decides the low-contrast level: text 10 % of the frame's
-      // range above the median of what it covers, the faintest a reader would still notice.
+      // range (at least 5 % of its full span, for near-black ultrasound) above the 90th
+      // percentile of what it covers, the faintest a reader would still notice.
       const under: number[] = [];
       for (let y = by0; y <= by1; y++) for (let x = bx0; x <= bx1; x++) under.push(lum(y * f.columns + x));
       const bgMedian = percentile(under, 0.5);
+      const bgHigh = percentile(under, 0.9);
+      const delta = Math.max(0.1 * (p99 - p1), 0.05 * (fmax - fmin));
       const level = (): number[] => {
         switch (line.intensity) {
           case 'max':
@@ -312,7 +321,7 @@ export function renderLines(id: string, modality: 'CT' | 'MR' | 'US', base: Fram
           case 'bright':
             return spp === 1 ? [Math.max(p999, bgMedian + 0.3 * (p99 - p1))] : [p999, p999, p999];
           case 'low': {
-            const v = Math.min(hi, bgMedian + 0.1 * (p99 - p1));
+            const v = Math.min(hi, bgHigh + delta);
             return spp === 1 ? [v] : [v, v, v];
           }
           default:
@@ -395,10 +404,26 @@ function overlaps(a: Box, b: Box, margin: number): boolean {
   return a.x < b.x + b.width + margin && b.x < a.x + a.width + margin && a.y < b.y + b.height + margin && b.y < a.y + a.height + margin;
 }
 
-/** Lines for one image: corners, edges and over the anatomy, sizes fitted to the frame. */
-export function planLines(r: () => number, format: PixelFormat, count: number): LineSpec[] {
+/**
+ * Lines for one image: corners, edges and over the anatomy, sizes fitted to the frame. On a
+ * frame with its own burned-in text (`avoid` = its brightest level), no line is drawn over it:
+ * the ground truth would not say which text is whose.
+ */
+export function planLines(r: () => number, base: Frame, count: number, avoid?: number): LineSpec[] {
   registerFonts();
+  const format = base.format;
   const colour = format.samplesPerPixel === 3;
+  const brightUnder = (b: Box): boolean => {
+    if (avoid === undefined) return false;
+    for (let y = Math.max(0, b.y - 4); y < Math.min(format.rows, b.y + b.height + 4); y++) {
+      for (let x = Math.max(0, b.x - 4); x < Math.min(format.columns, b.x + b.width + 4); x++) {
+        const i = y * format.columns + x;
+        const v = colour ? Math.max(base.data[3 * i]!, base.data[3 * i + 1]!, base.data[3 * i + 2]!) : base.data[i]!;
+        if (v >= avoid) return true;
+      }
+    }
+    return false;
+  };
   const maxSize = Math.max(8, Math.min(28, Math.floor(format.rows / 6)));
   const placed: Box[] = [];
   const lines: LineSpec[] = [];
@@ -422,11 +447,18 @@ export function planLines(r: () => number, format: PixelFormat, count: number): 
     const y = spot.startsWith('top') || spot === 'top' ? m : spot.startsWith('bottom') ? format.rows - height - m : cy;
     const box = { x: Math.max(0, x), y: Math.max(0, y), width, height };
     if (box.x + width > format.columns || box.y + height > format.rows) continue;
-    if (placed.some((p) => overlaps(p, box, 4))) continue;
+    if (placed.some((p) => overlaps(p, box, 4)) || brightUnder(box)) continue;
     placed.push(box);
     lines.push({ text, font, size, x: box.x, y: box.y, intensity: pick(r, colour ? COLOUR_INTENSITIES : GREY_INTENSITIES) });
   }
   return lines;
+}
+
+/** 60 % of the brightest value of a frame: its own annotations are drawn at or near it. */
+function ownTextLevel(frame: Frame): number {
+  let max = -Infinity;
+  for (const v of frame.data) if (v > max) max = v;
+  return 0.6 * max;
 }
 
 /** The synthetic suite: `perFrame` images for each text-bearing base frame. */
@@ -437,8 +469,9 @@ export function syntheticSuite(dicomDir: string, options: { perFrame?: number; s
   const bases = baseFrames(dicomDir).filter((b) => !/#[1-9]/.test(b.id));
   for (const b of bases) {
     const small = Math.min(b.frame.format.rows, b.frame.format.columns) < 200;
+    const avoid = b.hasOwnText ? ownTextLevel(b.frame) : undefined;
     for (let k = 0; k < (small ? Math.max(1, perFrame >> 1) : perFrame); k++) {
-      const lines = planLines(r, b.frame.format, small ? 1 + Math.floor(r() * 2) : 3 + Math.floor(r() * 3));
+      const lines = planLines(r, b.frame, small ? 1 + Math.floor(r() * 2) : 3 + Math.floor(r() * 3), avoid);
       out.push(renderLines(`${b.id}/${k}`, b.modality, b.frame, lines));
     }
   }

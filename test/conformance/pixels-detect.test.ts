@@ -1,0 +1,160 @@
+/**
+ * Burned-in text detection on real pixel data: the synthetic suite (text with known glyph
+ * pixels drawn on real CT, MR and US frames, support/synthetic-text.ts) and the presidio
+ * images with their ground truth. Runs the real OCR engine.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDicom } from '../../src/dicom/reader.js';
+import { openPixelData } from '../../src/pixels/codec/pixel-data.js';
+import { createTextDetector, type TextDetector } from '../../src/pixels/detect/detector.js';
+import { prefilter } from '../../src/pixels/detect/prefilter.js';
+import { textView } from '../../src/pixels/detect/windowing.js';
+import type { Finding, Frame } from '../../src/pixels/types.js';
+import { dicomDir } from './helpers.js';
+import { baseFrames, findingArea, syntheticSuite, wordCovered, type SyntheticImage } from './support/synthetic-text.js';
+
+/**
+ * Share of synthetic words recalled: measured 217/236 = 91.9 % on the full suite (perFrame 4,
+ * docs/BENCHMARKS.md); the issue's target is 100 %. A floor below the measurement, so that a
+ * regression fails and the gap stays visible.
+ */
+const RECALL_FLOOR = 0.88;
+
+/** presidio's redactor pads every image by 25 pixels before OCR; ground_truth.json is in padded coordinates. */
+const PRESIDIO_PADDING = 25;
+
+let detector: TextDetector;
+const suite: SyntheticImage[] = syntheticSuite(dicomDir, { perFrame: 2 });
+
+beforeAll(async () => {
+  detector = await createTextDetector({ workers: 2, digestKey: new Uint8Array(32).fill(7) });
+});
+
+afterAll(async () => {
+  await detector?.close();
+});
+
+async function recalled(prefilterOn: boolean): Promise<{ ids: Set<string>; findings: Map<string, Finding[]> }> {
+  const ids = new Set<string>();
+  const findings = new Map<string, Finding[]>();
+  for (const img of suite) {
+    const f = await detector.detect(img.frame, { frameIndex: 0, prefilter: prefilterOn });
+    findings.set(img.id, f);
+    img.words.forEach((w, i) => {
+      if (wordCovered(w, f)) ids.add(`${img.id}#${i}`);
+    });
+  }
+  return { ids, findings };
+}
+
+describe('synthetic burned-in text on real CT, MR and US', () => {
+  let withPrefilter: Awaited<ReturnType<typeof recalled>>;
+
+  it('the suite draws names, dates and IDs in several fonts, sizes and intensities, with glyph ground truth', () => {
+    const words = suite.flatMap((s) => s.words);
+    expect(suite.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(suite.map((s) => s.modality))).toEqual(new Set(['CT', 'MR', 'US']));
+    expect(new Set(words.map((w) => w.line.font)).size).toBeGreaterThanOrEqual(4);
+    expect(new Set(words.map((w) => w.line.intensity))).toContain('low');
+    const sizes = words.map((w) => w.line.size);
+    expect(Math.min(...sizes)).toBeLessThanOrEqual(9);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(20);
+    for (const w of words) expect(w.glyph.some((v) => v === 1)).toBe(true);
+  });
+
+  it('recalls the words (every glyph pixel inside a finding) above the floor', async () => {
+    withPrefilter = await recalled(true);
+    const total = suite.reduce((n, s) => n + s.words.length, 0);
+    const missed = suite.flatMap((s) => s.words.map((w, i) => ({ id: `${s.id}#${i}`, w }))).filter((x) => !withPrefilter.ids.has(x.id));
+    const share = withPrefilter.ids.size / total;
+    expect(share, `missed: ${missed.map((m) => `${m.id} ${m.w.line.size}px ${m.w.line.intensity}`).join('; ')}`).toBeGreaterThanOrEqual(RECALL_FLOOR);
+  });
+
+  it('loses no word to the pre-filter: recall without it is the same set', async () => {
+    const without = await recalled(false);
+    const lostToPrefilter = [...without.ids].filter((id) => !withPrefilter.ids.has(id));
+    expect(lostToPrefilter).toEqual([]);
+    expect(withPrefilter.ids.size).toBe(without.ids.size);
+  });
+
+  it('keeps recognised text out of findings: masked shape and a keyed digest only', () => {
+    const all = [...withPrefilter.findings.values()].flat();
+    const read = all.filter((f) => f.text !== undefined);
+    expect(read.length).toBeGreaterThan(20);
+    for (const f of read) {
+      expect(f.source).toBe('ocr');
+      expect(f.text!.masked).not.toMatch(/[A-WYZa-wyz0-8]/);
+      expect(f.text!.digest).toMatch(/^[0-9a-f]{16}$/);
+      expect(typeof f.confidence).toBe('number');
+    }
+  });
+});
+
+describe('text-free CT and MR frames', () => {
+  const free = baseFrames(dicomDir).filter((b) => !b.hasOwnText);
+
+  it('the pre-filter skips ordinary 512² CT slices without OCR, in CPU milliseconds', () => {
+    const ct512 = free.filter((b) => b.modality === 'CT' && b.frame.format.rows === 512);
+    expect(ct512.length).toBeGreaterThanOrEqual(3);
+    let skipped = 0;
+    for (const b of ct512) {
+      // CPU time, not wall time, best of three: the CI machine is shared. 30 ms is the issue's
+      // budget; the bound is twice it so that a loaded runner does not fail the test.
+      let best = Infinity;
+      let lines = prefilter(textView(b.frame));
+      for (let k = 0; k < 3; k++) {
+        const before = process.cpuUsage();
+        lines = prefilter(textView(b.frame));
+        const used = process.cpuUsage(before);
+        best = Math.min(best, (used.user + used.system) / 1000);
+      }
+      expect(best, b.id).toBeLessThan(60);
+      if (lines.length === 0) skipped++;
+    }
+    expect(skipped).toBeGreaterThanOrEqual(1);
+  });
+
+  it('flags a bounded area of text-free 512² CT slices', async () => {
+    for (const b of free.filter((x) => x.modality === 'CT' && x.frame.format.rows === 512)) {
+      const f = await detector.detect(b.frame, { frameIndex: 0 });
+      const area = findingArea(f, b.frame.format.rows, b.frame.format.columns);
+      expect(area / (512 * 512), b.id).toBeLessThan(0.01);
+    }
+  });
+});
+
+describe('presidio images with burned-in text (ground_truth.json)', () => {
+  const dir = path.join(dicomDir, 'presidio');
+  const truth = JSON.parse(fs.readFileSync(path.join(dir, 'ground_truth.json'), 'utf8')) as Record<string, { label: string; left: number; top: number; width: number; height: number }[]>;
+
+  async function frameOf(file: string): Promise<Frame> {
+    const pixels = await openPixelData(readDicom(fs.readFileSync(path.join(dir, file))));
+    if (!pixels) throw new Error(`${file}: no pixel data`);
+    return pixels.decodeFrame(0);
+  }
+
+  function uncovered(key: string, findings: readonly Finding[]): string[] {
+    return truth[key]!.filter((b) => {
+      const box = { x: b.left - PRESIDIO_PADDING, y: b.top - PRESIDIO_PADDING, width: b.width, height: b.height };
+      return !wordCovered({ box, glyph: new Uint8Array(box.width * box.height).fill(1) }, findings);
+    }).map((b) => b.label.replace(/[A-Za-z0-9]/g, '·'));
+  }
+
+  it('2_ORIGINAL (CT with text at the maximum): every ground-truth box is covered, with and without the pre-filter', async () => {
+    const frame = await frameOf('2_ORIGINAL.dcm');
+    for (const on of [true, false]) {
+      const findings = await detector.detect(frame, { frameIndex: 0, prefilter: on });
+      expect(uncovered('sample_data/2_ORIGINAL.dcm', findings)).toEqual([]);
+    }
+  });
+
+  it('0_ORIGINAL (CR 1760×2140, MONOCHROME1, RLE): the ground-truth boxes are covered but one', async () => {
+    const frame = await frameOf('0_ORIGINAL_compressed.dcm');
+    expect(frame.format.photometric).toBe('MONOCHROME1');
+    const findings = await detector.detect(frame, { frameIndex: 0 });
+    // Measured: the second line's date (06.16.1976) is not covered; the issue's target is all five.
+    expect(uncovered('sample_data/0_ORIGINAL.dcm', findings).length).toBeLessThanOrEqual(1);
+  });
+});
