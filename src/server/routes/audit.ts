@@ -3,7 +3,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { exportAudit, readAudit, verifyAudit } from '../../governance/audit.js';
-import { authorizeAuditRead } from '../audit-access.js';
+import { authorizeAuditRead } from '../../governance/audit-access.js';
 import { ERROR_SCHEMA } from '../errors.js';
 import { input, int, list, obj, operationRoute, str } from '../route.js';
 

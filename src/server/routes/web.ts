@@ -11,7 +11,7 @@ import { GovernanceError } from '../../governance/errors.js';
 import { listProjects, submitProject, type Project } from '../../governance/projects.js';
 import { actorOf, csrfTokenOf } from '../auth.js';
 import { html, Html, loginPage, page, PAGE_HEADERS } from '../web/pages.js';
-import { authorizeAuditRead } from '../audit-access.js';
+import { authorizeAuditRead } from '../../governance/audit-access.js';
 import { idParams, input } from '../route.js';
 
 async function render(request: FastifyRequest, reply: FastifyReply, title: string, content: Html, status = 200): Promise<FastifyReply> {
