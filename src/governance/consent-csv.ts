@@ -20,8 +20,7 @@
  * file exported with names or birth dates in it cannot slip them into the registry.
  */
 import type { Actor } from './actor.js';
-import { recordAudit } from './audit.js';
-import { appendConsentEvents, auditedRefusal, consentEventsOf, subjectsOfSites, validateConsentEvent, type ConsentEventInput, type ConsentKind } from './consent.js';
+import { auditedRefusal, importConsentEvents, consentEventsOf, subjectsOfSites, validateConsentEvent, type ConsentEventInput, type ConsentKind } from './consent.js';
 import type { Db } from './db.js';
 import { GovernanceError } from './errors.js';
 import { authorize } from './permissions.js';
@@ -130,20 +129,7 @@ export async function importConsentCsv(db: Db, actor: Actor, input: { readonly c
     authorize(actor, 'consent.import');
     if (typeof input?.csv !== 'string') throw new GovernanceError('invalid', 'csv: the file content as text');
     const events = parseConsentCsv(input.csv, now, input.name ?? 'consent CSV');
-    for (const site of new Set(events.map((e) => e.site))) authorize(actor, 'consent.import', site);
-    return await db.transaction(async (tx) => {
-      const recorded = await appendConsentEvents(tx, actor, events, now, events.map((_, i) => `row ${i + 1}`));
-      const subjects = new Set(recorded.map((e) => e.researchId)).size;
-      await recordAudit(tx, {
-        actor,
-        action: 'consent.import',
-        target: '',
-        outcome: 'ok',
-        details: { format: 'csv', events: recorded.length, subjects, sites: [...new Set(events.map((e) => e.site))].sort(), eventIds: recorded.map((e) => e.id) },
-        at: now,
-      });
-      return { events: recorded.length, subjects };
-    });
+    return await importConsentEvents(db, actor, 'csv', events, now, events.map((_, i) => `row ${i + 1}`));
   } catch (e) {
     return auditedRefusal(db, actor, 'consent.import', '', now, e);
   }

@@ -298,6 +298,28 @@ export async function appendConsentEvents(tx: Db, actor: Actor, events: readonly
 }
 
 /** Audits a refused consent operation in its own transaction and rethrows. */
+/**
+ * A whole file of consent events (CSV rows, FHIR resources) recorded in one transaction with one
+ * audit entry, after the actor's right for every site in it is checked.
+ */
+export async function importConsentEvents(
+  db: Db,
+  actor: Actor,
+  format: 'csv' | 'fhir',
+  events: readonly ReturnType<typeof validateConsentEvent>[],
+  now: Date,
+  labels?: readonly string[],
+): Promise<{ events: number; subjects: number }> {
+  const sites = [...new Set(events.map((e) => e.site))].sort();
+  for (const site of sites) authorize(actor, 'consent.import', site);
+  return db.transaction(async (tx) => {
+    const recorded = await appendConsentEvents(tx, actor, events, now, labels);
+    const subjects = new Set(recorded.map((e) => e.researchId)).size;
+    await recordAudit(tx, { actor, action: 'consent.import', target: '', outcome: 'ok', details: { format, events: recorded.length, subjects, sites, eventIds: recorded.map((e) => e.id) }, at: now });
+    return { events: recorded.length, subjects };
+  });
+}
+
 export async function auditedRefusal(db: Db, actor: Actor, action: string, target: string, now: Date, e: unknown): Promise<never> {
   if (e instanceof GovernanceError) {
     await recordAuditAlone(db, { actor, action, target, outcome: 'refused', details: { code: e.code, reason: e.message }, at: now });

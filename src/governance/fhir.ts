@@ -23,8 +23,7 @@
  * of Consents is imported in one transaction. Export followed by import gives the same events.
  */
 import type { Actor } from './actor.js';
-import { recordAudit } from './audit.js';
-import { appendConsentEvents, auditedRefusal, consentEventsOf, subjectsOfSites, validateConsentEvent, type ConsentEvent, type ConsentEventInput } from './consent.js';
+import { auditedRefusal, importConsentEvents, consentEventsOf, subjectsOfSites, validateConsentEvent, type ConsentEvent, type ConsentEventInput } from './consent.js';
 import type { Db } from './db.js';
 import { DUO_IRI_PREFIX, DUO_SYSTEM, duoTerm, formatDuoCode, parseDuoCode } from './duo.js';
 import { GovernanceError } from './errors.js';
@@ -297,20 +296,7 @@ export async function importConsentFhir(
   try {
     authorize(actor, 'consent.import');
     const events = consentsFromFhir(input?.resource, now, { researchIdSystem: input?.researchIdSystem, site: input?.site });
-    for (const site of new Set(events.map((e) => e.site))) authorize(actor, 'consent.import', site);
-    return await db.transaction(async (tx) => {
-      const recorded = await appendConsentEvents(tx, actor, events, now);
-      const subjects = new Set(recorded.map((e) => e.researchId)).size;
-      await recordAudit(tx, {
-        actor,
-        action: 'consent.import',
-        target: '',
-        outcome: 'ok',
-        details: { format: 'fhir', events: recorded.length, subjects, sites: [...new Set(events.map((e) => e.site))].sort(), eventIds: recorded.map((e) => e.id) },
-        at: now,
-      });
-      return { events: recorded.length, subjects };
-    });
+    return await importConsentEvents(db, actor, 'fhir', events, now);
   } catch (e) {
     return auditedRefusal(db, actor, 'consent.import', '', now, e);
   }

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import type { Frame, PixelFormat, Samples } from '../types.js';
 import type { StoredLayout } from './layout.js';
 import type { CodecPlugin, FrameDecoder, FrameEncoder } from './plugin.js';
-import { bytesOf, newSamples, samplesView } from './samples.js';
+import { bytesOf, interleave, newSamples, samplesView } from './samples.js';
 import { Syntax } from './syntax.js';
 
 /** The part of dcmjs-codecs' API used here (its own typings use loose records). */
@@ -96,17 +96,6 @@ export function jpegLsScanComponents(stream: Uint8Array): number | undefined {
     p += 2 + length;
   }
   return undefined;
-}
-
-function interleave(planar: Samples, format: PixelFormat): Samples {
-  const n = format.rows * format.columns;
-  const out = newSamples(n * 3, format);
-  for (let i = 0; i < n; i++) {
-    out[3 * i] = planar[i]!;
-    out[3 * i + 1] = planar[n + i]!;
-    out[3 * i + 2] = planar[2 * n + i]!;
-  }
-  return out;
 }
 
 async function load(): Promise<{ decoder: FrameDecoder; encoder: FrameEncoder }> {

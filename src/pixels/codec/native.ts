@@ -10,7 +10,7 @@
  */
 import type { Frame, PixelFormat, Samples } from '../types.js';
 import type { StoredLayout } from './layout.js';
-import { bytesOf, newSamples, samplesView } from './samples.js';
+import { bytesOf, interleave, newSamples, samplesView } from './samples.js';
 
 /** Stored bytes of one frame (4:2:2 keeps two samples per pixel: Y, and Cb or Cr). */
 export function storedFrameBytes(layout: StoredLayout): number {
@@ -68,17 +68,6 @@ export function decodeNativeFrame(pixel: Uint8Array, layout: StoredLayout, enc: 
   }
   samples = normaliseBits(samples, layout, format);
   return { format, data: samples };
-}
-
-function interleave(planar: Samples, format: PixelFormat): Samples {
-  const n = format.rows * format.columns;
-  const out = newSamples(n * 3, format);
-  for (let i = 0; i < n; i++) {
-    out[3 * i] = planar[i]!;
-    out[3 * i + 1] = planar[n + i]!;
-    out[3 * i + 2] = planar[2 * n + i]!;
-  }
-  return out;
 }
 
 function deinterleave(data: Samples, format: PixelFormat): Samples {

@@ -46,3 +46,15 @@ export function hasExpectedType(data: Samples, shape: SampleShape): boolean {
       return signed ? data instanceof Int32Array : data instanceof Uint32Array;
   }
 }
+
+/** Colour planes one after another (R…, G…, B…) as interleaved samples (R, G, B, R, G, B…). */
+export function interleave(planar: Samples, format: PixelFormat): Samples {
+  const n = format.rows * format.columns;
+  const out = newSamples(n * 3, format);
+  for (let i = 0; i < n; i++) {
+    out[3 * i] = planar[i]!;
+    out[3 * i + 1] = planar[n + i]!;
+    out[3 * i + 2] = planar[2 * n + i]!;
+  }
+  return out;
+}

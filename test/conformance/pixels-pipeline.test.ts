@@ -1,0 +1,220 @@
+/**
+ * Pixel de-identification end to end, as a curator runs it: `radanon pixels scan` first, then
+ * `radanon deid --clean-pixels` on real images with burned-in text (presidio's CT with its ground
+ * truth, an RGB secondary capture), text-free CT and MR slices, and a lossy JPEG with a marked
+ * region; then `radanon verify --pixels` on the output.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asciiValue, type DicomFile } from '../../src/dicom/dataset.js';
+import { readDicom } from '../../src/dicom/reader.js';
+import { tag, Tags } from '../../src/dicom/tag.js';
+import { openPixelData } from '../../src/pixels/codec/pixel-data.js';
+import type { RunReport } from '../../src/pipeline/report.js';
+import type { Box, Frame } from '../../src/pixels/types.js';
+import { repoRoot, sharedDataDir } from './helpers.js';
+
+const CLI = path.join(repoRoot, 'dist/cli/main.js');
+const DICOM = path.join(sharedDataDir, 'dicom');
+/** presidio's ground truth is in coordinates of an image padded by 25 px on every side. */
+const PRESIDIO_PADDING = 25;
+
+const INPUTS = {
+  presidioCt: 'presidio/2_ORIGINAL.dcm',
+  presidioRgb: 'presidio/RGB_ORIGINAL.dcm',
+  textFreeCt: 'dicomParser/CT1_UNC.implicit_little_endian.dcm',
+  textFreeMr: 'pydicom/MR_small.dcm',
+  lossyJpeg: 'pydicom/SC_rgb_jpeg_dcmtk.dcm',
+} as const;
+type InputName = keyof typeof INPUTS;
+
+/** The rectangle the lossy secondary capture is given as a marked region. */
+const MARKED: Box = { x: 30, y: 5, width: 20, height: 60 };
+
+let work: string;
+let input: string;
+let output: string;
+let report: RunReport;
+/** Output file (relative to `output`) of each input. */
+const outputOf = new Map<InputName, string>();
+
+function radanon(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function read(file: string): DicomFile {
+  return readDicom(readFileSync(file));
+}
+
+async function frames(file: DicomFile): Promise<Frame[]> {
+  const pixels = await openPixelData(file);
+  if (!pixels) throw new Error('no pixel data');
+  return Array.from({ length: pixels.frameCount }, (_, i) => pixels.decodeFrame(i));
+}
+
+function pixelBytes(file: DicomFile): Uint8Array {
+  const el = file.dataset.get(Tags.PixelData);
+  if (!el || el.kind === 'sequence') throw new Error('no pixel data element');
+  return el.bytes;
+}
+
+/** A mask of the union of boxes grown by `grow` pixels. */
+function maskOf(boxes: readonly Box[], rows: number, columns: number, grow: number): Uint8Array {
+  const mask = new Uint8Array(rows * columns);
+  for (const b of boxes) {
+    for (let y = Math.max(0, b.y - grow); y < Math.min(rows, b.y + b.height + grow); y++) {
+      for (let x = Math.max(0, b.x - grow); x < Math.min(columns, b.x + b.width + grow); x++) mask[y * columns + x] = 1;
+    }
+  }
+  return mask;
+}
+
+function methodCodes(file: DicomFile): string[] {
+  const seq = file.dataset.get(Tags.DeidentificationMethodCodeSequence);
+  return seq?.kind === 'sequence' ? seq.items.map((i) => asciiValue(i.get(tag(0x0008, 0x0100))) ?? '') : [];
+}
+
+function pixelReportOf(name: InputName) {
+  const entry = report.pixels!.files.find((f) => f.file === path.basename(INPUTS[name]));
+  expect(entry, name).toBeDefined();
+  return entry!;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'radanon-pixels-'));
+  input = path.join(work, 'in');
+  output = path.join(work, 'out');
+  mkdirSync(input);
+  for (const rel of Object.values(INPUTS)) copyFileSync(path.join(DICOM, rel), path.join(input, path.basename(rel)));
+  writeFileSync(path.join(work, 'key'), 'pixels-pipeline-secret-0123456789\n');
+  writeFileSync(
+    path.join(work, 'marked.json'),
+    JSON.stringify({ version: 1, regions: [{ file: path.basename(INPUTS.lossyJpeg), rectangles: [MARKED] }] }, null, 2),
+  );
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('radanon pixels scan', () => {
+  it('finds the burned-in text, draws it, and changes nothing', () => {
+    const before = readdirSync(input).map((f) => readFileSync(path.join(input, f)));
+    const preview = path.join(work, 'scan-preview');
+    const r = radanon('pixels', 'scan', input, '--preview', preview, '--json');
+    expect(r.code, r.stderr).toBe(1); // findings: a person should look
+    const scan = JSON.parse(r.stdout) as { results: { file: string; findings: { frame: number; source: string; text?: { masked: string } }[]; previews: string[] }[]; failures: unknown[] };
+    expect(scan.failures).toEqual([]);
+    const byFile = new Map(scan.results.map((x) => [x.file, x]));
+    for (const name of ['presidioCt', 'presidioRgb'] as const) {
+      const found = byFile.get(path.basename(INPUTS[name]))!;
+      expect(found.findings.length, name).toBeGreaterThan(0);
+      expect(found.previews.length, name).toBeGreaterThan(0);
+      for (const p of found.previews) expect(readFileSync(path.join(preview, p)).subarray(1, 4).toString()).toBe('PNG');
+    }
+    for (const name of ['textFreeCt', 'textFreeMr'] as const) expect(byFile.get(path.basename(INPUTS[name]))!.findings, name).toEqual([]);
+    // The recognised text is never printed in clear: letters and digits are masked.
+    expect(r.stdout).not.toMatch(/KAUFMAN|SCOTT/i);
+    readdirSync(input).forEach((f, i) => expect(readFileSync(path.join(input, f)).equals(before[i]!)).toBe(true));
+  });
+});
+
+describe('radanon deid --clean-pixels', () => {
+  beforeAll(() => {
+    const r = radanon('deid', input, output, '--secret-file', path.join(work, 'key'), '--clean-pixels', '--marked-regions', path.join(work, 'marked.json'), '--json', '--workers', '2');
+    expect(r.code, r.stderr).toBe(0);
+    report = JSON.parse(r.stdout) as RunReport;
+    for (const [name, rel] of Object.entries(INPUTS) as [InputName, string][]) {
+      const entry = report.pixels?.files.find((f) => f.file === path.basename(rel));
+      if (entry) outputOf.set(name, entry.output);
+    }
+  }, 900_000);
+
+  it('writes every file, lists each finding with the masked text and the action, and prints no text in clear', () => {
+    expect(report.counts.failed).toBe(0);
+    expect(report.pixels?.settings).toMatchObject({ redaction: 'telea', markedRedaction: 'exemplar', dilation: 2, prefilter: true });
+    expect([...outputOf.keys()].sort()).toEqual(Object.keys(INPUTS).sort());
+    for (const f of report.pixels!.files.flatMap((x) => x.report.findings)) {
+      expect(['telea', 'exemplar']).toContain(f.action);
+      if (f.text) expect(f.text.masked).not.toMatch(/[A-WYZa-wyz0-8]/); // only X, x, 9 and punctuation
+    }
+    expect(JSON.stringify(report)).not.toMatch(/KAUFMAN|SCOTT/i);
+  });
+
+  it('declares Clean Pixel Data and Burned In Annotation NO in every output', () => {
+    for (const name of Object.keys(INPUTS) as InputName[]) {
+      const out = read(path.join(output, outputOf.get(name)!));
+      expect(methodCodes(out), name).toContain('113101');
+      expect(asciiValue(out.dataset.get(tag(0x0028, 0x0301))), name).toBe('NO');
+    }
+  });
+
+  it('leaves the pixel data of text-free CT and MR slices bit-identical', () => {
+    for (const name of ['textFreeCt', 'textFreeMr'] as const) {
+      expect(pixelReportOf(name).report.findings, name).toEqual([]);
+      const before = pixelBytes(read(path.join(input, path.basename(INPUTS[name]))));
+      const after = pixelBytes(read(path.join(output, outputOf.get(name)!)));
+      expect(Buffer.from(after).equals(Buffer.from(before)), name).toBe(true);
+    }
+  });
+
+  it("covers every ground-truth box of presidio's CT and changes nothing outside what it cleaned", async () => {
+    const truth = (JSON.parse(readFileSync(path.join(DICOM, 'presidio/ground_truth.json'), 'utf8')) as Record<string, { label: string; left: number; top: number; width: number; height: number }[]>)['sample_data/2_ORIGINAL.dcm']!;
+    const [before] = await frames(read(path.join(input, '2_ORIGINAL.dcm')));
+    const [after] = await frames(read(path.join(output, outputOf.get('presidioCt')!)));
+    const { rows, columns } = before!.format;
+    const findings = pixelReportOf('presidioCt').report.findings;
+    const cleaned = maskOf(findings.map((f) => f.box), rows, columns, report.pixels!.settings.dilation);
+    for (const t of truth) {
+      const box = { x: t.left - PRESIDIO_PADDING, y: t.top - PRESIDIO_PADDING, width: t.width, height: t.height };
+      let outside = 0;
+      for (let y = Math.max(0, box.y); y < Math.min(rows, box.y + box.height); y++) for (let x = Math.max(0, box.x); x < Math.min(columns, box.x + box.width); x++) if (!cleaned[y * columns + x]) outside++;
+      expect(outside, `ground-truth box ${t.left},${t.top} (${t.label.length} characters)`).toBe(0);
+    }
+    let changedOutside = 0;
+    let changedInside = 0;
+    for (let i = 0; i < rows * columns; i++) {
+      if (before!.data[i] === after!.data[i]) continue;
+      if (cleaned[i]) changedInside++;
+      else changedOutside++;
+    }
+    expect(changedOutside).toBe(0);
+    expect(changedInside).toBeGreaterThan(500);
+  });
+
+  it('writes the lossy JPEG losslessly, with its marked region filled and everything else as decoded', async () => {
+    const inFile = read(path.join(input, path.basename(INPUTS.lossyJpeg)));
+    const outFile = read(path.join(output, outputOf.get('lossyJpeg')!));
+    expect(outFile.transferSyntax.uid).toBe('1.2.840.10008.1.2.1');
+    expect(asciiValue(outFile.dataset.get(tag(0x0028, 0x2110)))).toBe('01');
+    const entry = pixelReportOf('lossyJpeg');
+    expect(entry.report.encoding).toBe('explicit-little-endian');
+    expect(entry.report.findings.filter((f) => f.source === 'marked')).toHaveLength(1);
+    const [before] = await frames(inFile);
+    const [after] = await frames(outFile);
+    const { rows, columns, samplesPerPixel } = before!.format;
+    const marked = maskOf([MARKED], rows, columns, 0);
+    let changedOutside = 0;
+    let changedInside = 0;
+    for (let i = 0; i < rows * columns; i++) {
+      for (let s = 0; s < samplesPerPixel; s++) {
+        if (before!.data[i * samplesPerPixel + s] === after!.data[i * samplesPerPixel + s]) continue;
+        if (marked[i]) changedInside++;
+        else changedOutside++;
+      }
+    }
+    expect(changedOutside).toBe(0);
+    expect(changedInside).toBeGreaterThan(0);
+  });
+
+  it('radanon verify --pixels finds no text left in the output', () => {
+    const preview = path.join(work, 'verify-preview');
+    const r = radanon('verify', output, '--pixels', '--preview', preview, '--json');
+    const verified = JSON.parse(r.stdout) as { findings: { kind: string; file: string; detail: string }[] };
+    expect(verified.findings.filter((f) => f.kind === 'text-in-pixels').map((f) => `${f.file}: ${f.detail}`)).toEqual([]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(existsSync(preview) ? readdirSync(preview) : []).toEqual([]);
+  });
+});
