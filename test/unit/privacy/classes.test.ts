@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClassBuilder, classCode, encodeData, type ClassSet, type EncodedData } from '../../../src/privacy/classes.js';
 import { Lattice } from '../../../src/privacy/lattice.js';
 import type { Hierarchy, Table } from '../../../src/privacy/types.js';
+import { seededRandom } from '../../support/random.js';
 
 /** `domain` values v0…, three levels: the value, its group of ten, "*". */
 function hierarchy(attribute: string, domain: number): Hierarchy {
@@ -10,17 +11,7 @@ function hierarchy(attribute: string, domain: number): Hierarchy {
   return { attribute, height: 3, values, source: `${attribute}.csv` };
 }
 
-/** mulberry32: a small seeded generator, so the tables are the same in every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** `columns` quasi-identifiers of `domain` values each; values are skewed to small numbers so that classes merge. */
 function dataSet(columns: number, domain: number, records: number): { table: Table; qis: string[]; data: EncodedData } {

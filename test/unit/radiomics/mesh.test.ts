@@ -7,6 +7,7 @@ import { EDGE_CORNERS, TRIANGLES } from '../../../src/radiomics/geometry/marchin
 import { convexHull } from '../../../src/radiomics/geometry/convex-hull.js';
 import { maskSurfaceMesh, meshArea, meshVolume, type TriangleMesh } from '../../../src/radiomics/mesh.js';
 import type { Vec3 } from '../../../src/volume/volume.js';
+import { seededRandom } from '../../support/random.js';
 
 /**
  * Checks IBSI's condition for a closed, consistently oriented mesh: every edge a→b of a face is
@@ -40,17 +41,7 @@ function maskFrom(dims: Vec3, inside: (i: number, j: number, k: number) => boole
   return mask;
 }
 
-/** A small deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 describe('the marching cubes case table', () => {
   it('has 256 cases, none for the empty and full cube, and triangles of three distinct edges', () => {

@@ -17,6 +17,7 @@ import { meshArea, meshVolume } from '../../../src/radiomics/mesh.js';
 import type { Feature, RoiImage } from '../../../src/radiomics/types.js';
 import type { Vec3 } from '../../../src/volume/volume.js';
 import { digitalPhantom } from '../support/ibsi-phantom.js';
+import { seededRandom } from '../../support/random.js';
 
 /**
  * The IBSI consensus reference values of the morphological features for the digital phantom
@@ -78,17 +79,7 @@ function syntheticRoi(dims: Vec3, spacing: Vec3, inside: (i: number, j: number, 
   return { dims, spacing, intensity: values, morphMask: mask, intensityMask: mask };
 }
 
-/** mulberry32: a small deterministic generator, so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 describe('morphologyFeatures on the IBSI digital phantom', () => {
   const roi = phantomRoi();
