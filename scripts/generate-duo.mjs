@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMain, repoRoot, writeGenerated } from './lib/generated-file.mjs';
+import { parseCsv } from './lib/csv.mjs';
 
 export const OUTPUT_PATH = 'src/governance/duo.generated.ts';
 const COLUMNS = ['id', 'shorthand', 'label', 'description'];
@@ -20,41 +21,6 @@ const COLUMNS = ['id', 'shorthand', 'label', 'description'];
 export function defaultSourcePath() {
   const shared = process.env.RADANON_SHARED_DATA ?? resolve(repoRoot, '../shared/data');
   return join(shared, 'governance', 'duo.csv');
-}
-
-/** RFC 4180 CSV: comma-separated, fields optionally quoted, "" for a quote inside quotes. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new Error('unterminated quoted CSV field');
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 /** Renders the generated module from the CSV text. */

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { isMain, repoRoot, writeGenerated } from './lib/generated-file.mjs';
+import { parseCsv } from './lib/csv.mjs';
 
 export const SOURCE_PATH = 'scripts/sources/TCIAPrivateTagKB-02-01-2024-formatted.csv';
 export const OUTPUT_PATH = 'src/deid/private-kb.generated.ts';
@@ -19,47 +20,6 @@ const STANDARD_VRS = new Set([
   'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV',
   'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
 ]);
-
-/** RFC 4180 CSV: comma-separated, fields optionally quoted, "" for a quote inside quotes. */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c === '"' && field === '') {
-      quoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else {
-      field += c;
-    }
-  }
-  if (quoted) throw new Error('unterminated quoted CSV field');
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 const PUBLIC_STEP = /^\(([0-9a-fA-F]{4}),([0-9a-fA-F]{4})\)$/;
 // (gggg,"creator",ee): the creator may contain commas, so it runs to the last comma. The source
