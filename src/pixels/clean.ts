@@ -6,7 +6,7 @@
  * with the reason: nothing half-cleaned is returned.
  */
 import path from 'node:path';
-import { asciiValue, encodeAscii, type DicomFile, type Element } from '../dicom/dataset.js';
+import { asciiValue, encodeAscii, uint16Value, type DicomFile, type Element } from '../dicom/dataset.js';
 import { Tags, tag, type Tag } from '../dicom/tag.js';
 import { openPixelData, type PixelData } from './codec/pixel-data.js';
 import { replaceFrames, type ReplaceEncoding } from './codec/replace.js';
@@ -50,6 +50,13 @@ export class PixelCleaningError extends Error {
 const BURNED_IN_ANNOTATION: Tag = tag(0x0028, 0x0301);
 const FRAME_OF_REFERENCE_UID: Tag = tag(0x0020, 0x0052);
 const IMAGE_POSITION_PATIENT: Tag = tag(0x0020, 0x0032);
+
+const BITS_ALLOCATED: Tag = tag(0x0028, 0x0100);
+
+/** 1-bit pixel data (a segmentation's or overlay-like bitmap) holds no burned-in text to read. */
+function isBitmap(file: DicomFile): boolean {
+  return uint16Value(file.dataset.get(BITS_ALLOCATED), file.transferSyntax.littleEndian) === 1;
+}
 
 /** A DS value of three numbers (Image Position (Patient)), or undefined. */
 function decimalTriple(element: Element | undefined): readonly [number, number, number] | undefined {
@@ -101,6 +108,7 @@ export class PixelCleaner {
 
   /** Everything to remove on each frame of `file`, without changing it. */
   async scan(file: DicomFile, relativePath: string, onFrame?: (index: number, frame: Frame, findings: readonly Finding[]) => void | Promise<void>): Promise<{ readonly frames: number; readonly findings: Finding[] }> {
+    if (isBitmap(file)) return { frames: 0, findings: [] };
     const pixels = await openPixelData(file);
     if (!pixels) return { frames: 0, findings: [] };
     const all: Finding[] = [];
@@ -123,6 +131,9 @@ export class PixelCleaner {
    * (or the codec's decode/encode errors) when the file cannot be made clean.
    */
   async clean(source: DicomFile, target: DicomFile, relativePath: string): Promise<{ readonly file: DicomFile; readonly report: PixelFileReport }> {
+    if (isBitmap(source)) {
+      return { file: target, report: { frames: 0, cleanedFrames: 0, findings: [], encoding: 'unchanged', note: 'a 1-bit segmentation bitmap, not an image: nothing to read', extraPasses: 0 } };
+    }
     const pixels = await openPixelData(source);
     if (!pixels) {
       return { file: target, report: { frames: 0, cleanedFrames: 0, findings: [], encoding: 'unchanged', extraPasses: 0 } };
