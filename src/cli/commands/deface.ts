@@ -4,6 +4,10 @@ import { UsageError } from '../../pipeline/run.js';
 import { addPlanOptions, addPseudonymOptions, planFromOptions, pseudonymsFromOptions, readSecret } from '../options.js';
 import type { DefaceRunReport } from '../../volume/deface/run.js';
 import { TEMPLATE_NAMES, type TemplateName } from '../../volume/deface/templates.js';
+import type { BrainCheck } from '../../volume/deface/deface.js';
+
+// deface.ts's BRAIN_CHECKS, repeated: importing its value would load the method (elastix) with every command.
+const BRAIN_CHECKS: readonly BrainCheck[] = ['brainchop'];
 
 const TEMPLATES: readonly TemplateName[] = TEMPLATE_NAMES;
 
@@ -12,7 +16,14 @@ interface DefaceCommandOptions {
   ears?: boolean;
   template?: string;
   templateDir?: string;
+  brainCheck?: string;
   json?: boolean;
+}
+
+function parseBrainCheck(text: string | undefined): BrainCheck | undefined {
+  if (text === undefined) return undefined;
+  if (!(BRAIN_CHECKS as readonly string[]).includes(text)) throw new UsageError(`--brain-check must be ${BRAIN_CHECKS.join(' or ')}, got "${text}"`);
+  return text as BrainCheck;
 }
 
 function parseTemplate(text: string | undefined): TemplateName | undefined {
@@ -31,6 +42,9 @@ export function summarizeDeface(r: DefaceRunReport): string {
     `output: ${r.output} (${r.written ? 'written' : 'not written'})`,
     `face region removed: ${pct(m.faceRemovedFraction)} of ${m.faceRegionVoxels} voxels (at least ${pct(r.thresholds.minFaceRemovedFraction)} required)`,
     `brain: ${m.brainVoxelsAltered} voxels altered (none allowed), Dice ${m.brainDice}`,
+    ...(m.brainchop
+      ? [`brainchop brain (${m.brainchop.model}): ${m.brainchop.voxelsAltered} of ${m.brainchop.voxels} voxels altered, Dice ${m.brainchop.dice} (at least ${r.thresholds.minBrainchopDice} required), ${(m.brainchop.ms / 1000).toFixed(1)} s`]
+      : []),
     `registration: similarity ${Number(m.registration.similarity.toFixed(4))}, ${m.registration.converged ? 'converged' : 'did not converge'}, ${(m.registration.ms / 1000).toFixed(1)} s`,
     `face check: ${r.faceCheck.passed ? 'passed' : 'failed'}`,
     ...r.faceCheck.views.map((v) => {
@@ -58,6 +72,7 @@ export function defaceCommand(): Command {
     .option('--ears', 'remove the ears too')
     .option('--template <name>', `the template registered to the head: ${TEMPLATES.join(' or ')} (default avg152-2mm, shipped)`)
     .option('--template-dir <dir>', 'the folder holding a template that is not shipped (mni152-1mm: MNI152_T1_1mm.nii.gz and its brain mask)')
+    .option('--brain-check <name>', `check the brain against an independent mask too: ${BRAIN_CHECKS.join(' or ')} (brainchop's grey/white matter model; about a minute on two cores)`)
     .option('--json', 'print the full JSON report instead of the summary');
   // A DICOM series leaves de-identified by the core engine, so it takes deid's secret and plan.
   cmd.addHelpText('after', '\nDICOM input is de-identified as it is written: give --secret-file (or --ephemeral-secret) and, if needed, the plan options of deid.');
@@ -65,6 +80,7 @@ export function defaceCommand(): Command {
   addPlanOptions(cmd);
   cmd.action(async (input: string, output: string, opts: DefaceCommandOptions & Record<string, unknown>) => {
     const template = parseTemplate(opts.template);
+    const brainCheck = parseBrainCheck(opts.brainCheck);
     const dicom = !/\.nii(\.gz)?$/i.test(input);
     // Settings are checked before any work: a missing secret must not cost a registration.
     const deid = dicom
@@ -81,6 +97,7 @@ export function defaceCommand(): Command {
       ears: opts.ears === true,
       ...(template ? { template } : {}),
       ...(opts.templateDir !== undefined ? { templateDir: opts.templateDir } : {}),
+      ...(brainCheck ? { brainCheck } : {}),
       onProgress: (message: string) => process.stderr.write(`radanon deface: ${message}\n`),
     };
     let report: DefaceRunReport;

@@ -36,12 +36,14 @@ import { loadImage } from '../load.js';
 import { isNiftiPath, writeNifti } from '../nifti.js';
 import { seriesOf, sourceOf } from '../source.js';
 import type { Volume } from '../volume.js';
-import { DefaceError, defaceVolume, type DefaceResult } from './deface.js';
+import { DefaceError, defaceVolume, type BrainCheck, type DefaceResult } from './deface.js';
 import { checkFaces, type FaceCheckReport } from './face-check.js';
 import type { DefaceTemplate, TemplateName } from './templates.js';
 
 /** Share of the face region's voxels that must be removed. */
 export const MIN_FACE_REMOVED = 0.95;
+/** Least Dice of the brain check's mask before and after (the share of it left unaltered, as Dice). */
+export const MIN_BRAINCHOP_DICE = 0.99;
 
 export interface DefaceRunOptions {
   /** Write the before/after renders of the face check as PNG files into this folder. */
@@ -61,6 +63,8 @@ export interface DefaceRunOptions {
    * link to nothing; `deid --deface` passes a subkey of the project secret so re-runs agree.
    */
   readonly uidKey?: Uint8Array;
+  /** Check the brain against a second, independent mask too (DefaceOptions.brainCheck); the run fails below MIN_BRAINCHOP_DICE. */
+  readonly brainCheck?: BrainCheck;
 }
 
 /** What a defacing measured and decided, for one image. */
@@ -71,7 +75,7 @@ export interface DefaceAssessment {
   readonly failures: readonly string[];
   readonly settings: { readonly ears: boolean; readonly template: TemplateName | 'default' };
   readonly image: { readonly dims: readonly number[]; readonly spacing: readonly number[] };
-  readonly thresholds: { readonly minFaceRemovedFraction: number; readonly maxBrainVoxelsAltered: 0 };
+  readonly thresholds: { readonly minFaceRemovedFraction: number; readonly maxBrainVoxelsAltered: 0; readonly minBrainchopDice?: number };
   readonly metrics: DefaceResult['metrics'];
   /** The value the face voxels were set to. */
   readonly background: number;
@@ -181,6 +185,7 @@ async function defaceAndAssess(
     ...(options.templateDir !== undefined ? { templateDir: options.templateDir } : {}),
     ...(options.loadedTemplate !== undefined ? { loadedTemplate: options.loadedTemplate } : {}),
     ...(options.file !== undefined ? { file: options.file } : {}),
+    ...(options.brainCheck !== undefined ? { brainCheck: options.brainCheck } : {}),
   });
   const defaceMs = performance.now() - t;
 
@@ -197,7 +202,7 @@ async function defaceAndAssess(
       failures,
       settings: { ears, template: options.loadedTemplate?.name ?? options.template ?? 'default' },
       image: { dims: [...volume.grid.dims], spacing: [...volume.grid.spacing] },
-      thresholds: { minFaceRemovedFraction: MIN_FACE_REMOVED, maxBrainVoxelsAltered: 0 },
+      thresholds: { minFaceRemovedFraction: MIN_FACE_REMOVED, maxBrainVoxelsAltered: 0, ...(result.metrics.brainchop ? { minBrainchopDice: MIN_BRAINCHOP_DICE } : {}) },
       metrics: result.metrics,
       background: result.background,
       faceCheck,
@@ -214,6 +219,9 @@ export function judge(metrics: DefaceResult['metrics'], faceCheck: FaceCheckRepo
   }
   if (metrics.brainVoxelsAltered !== 0) failures.push(`${metrics.brainVoxelsAltered} voxels of the brain were altered (none may be)`);
   if (!(metrics.brainDice >= 1)) failures.push(`the brain mask's Dice coefficient before vs after is ${metrics.brainDice}, not 1`);
+  if (metrics.brainchop && !(metrics.brainchop.dice >= MIN_BRAINCHOP_DICE)) {
+    failures.push(`the brainchop brain mask's Dice coefficient before vs after is ${metrics.brainchop.dice} (${metrics.brainchop.voxelsAltered} of its ${metrics.brainchop.voxels} voxels altered), below ${MIN_BRAINCHOP_DICE}`);
+  }
   if (!faceCheck.passed) failures.push(`face check failed: ${faceCheck.reason}`);
   return failures;
 }
