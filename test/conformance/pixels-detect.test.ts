@@ -16,11 +16,13 @@ import { dicomDir } from './helpers.js';
 import { baseFrames, findingArea, syntheticSuite, wordCovered, type SyntheticImage } from './support/synthetic-text.js';
 
 /**
- * Share of synthetic words recalled: measured 217/236 = 91.9 % on the full suite (perFrame 4,
- * docs/BENCHMARKS.md); the issue's target is 100 %. A floor below the measurement, so that a
- * regression fails and the gap stays visible.
+ * Share of synthetic words recalled. Measured on this suite (perFrame 2): 106/110 = 96.4 %; on
+ * the full suite (perFrame 4) 227/236. The issue's target is 100 %: what remains is
+ * anti-aliased 8–9 px text on 64×64 MR and low-contrast lines over busy anatomy
+ * (docs/BENCHMARKS.md). The floor sits at the measurement, so that a regression fails and the
+ * gap stays visible.
  */
-const RECALL_FLOOR = 0.88;
+const RECALL_FLOOR = 0.96;
 
 /** presidio's redactor pads every image by 25 pixels before OCR; ground_truth.json is in padded coordinates. */
 const PRESIDIO_PADDING = 25;
@@ -64,8 +66,26 @@ describe('synthetic burned-in text on real CT, MR and US', () => {
     for (const w of words) expect(w.glyph.some((v) => v === 1)).toBe(true);
   });
 
-  it('recalls the words (every glyph pixel inside a finding) above the floor', async () => {
-    withPrefilter = await recalled(true);
+  it('recalls the words (every glyph pixel inside a finding) above the floor, printing nothing', async () => {
+    // The engine's core writes notes to the console from its worker threads ("Estimating
+    // resolution as …", "Detected N diacritics"); they reach this process's stdout or stderr.
+    const printed: string[] = [];
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    const capture = (chunk: unknown) => {
+      printed.push(String(chunk));
+      return true;
+    };
+    process.stdout.write = capture as typeof process.stdout.write;
+    process.stderr.write = capture as typeof process.stderr.write;
+    try {
+      withPrefilter = await recalled(true);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      process.stdout.write = out;
+      process.stderr.write = err;
+    }
+    expect(printed.filter((p) => /resolution|diacritic|tesseract|leptonica/i.test(p))).toEqual([]);
     const total = suite.reduce((n, s) => n + s.words.length, 0);
     const missed = suite.flatMap((s) => s.words.map((w, i) => ({ id: `${s.id}#${i}`, w }))).filter((x) => !withPrefilter.ids.has(x.id));
     const share = withPrefilter.ids.size / total;
@@ -95,6 +115,42 @@ describe('synthetic burned-in text on real CT, MR and US', () => {
 describe('text-free CT and MR frames', () => {
   const free = baseFrames(dicomDir).filter((b) => !b.hasOwnText);
 
+  /**
+   * Text-free CT and MR frames of the corpus beyond the synthetic suite's bases, each checked by
+   * eye on a preview: lossy JPEG and JPEG 2000 CT (compression noise makes no print), big-endian
+   * CT, an abdominal MR with an overlay plane (the overlay is not in the pixels).
+   */
+  const moreFree = [
+    'pydicom/693_J2KI.dcm',
+    'dicomParser/encapsulated__multi-frame__CT0012.fragmented_no_bot_jpeg_baseline.51.dcm',
+    'dicomParser/encapsulated__multi-frame__CT0012.not_fragmented_bot_rle.dcm',
+    'dicomParser/CT1_UNC.explicit_big_endian.dcm',
+    'pydicom/examples_overlay.dcm',
+    'pydicom/MR_small_RLE.dcm',
+  ];
+
+  it('flags nothing on any text-free CT or MR frame of the corpus (anatomy stays bit-identical)', async () => {
+    const flagged: string[] = [];
+    let frames = 0;
+    for (const b of free) {
+      const f = await detector.detect(b.frame, { frameIndex: 0 });
+      frames++;
+      if (f.length > 0) flagged.push(`${b.id}: ${f.length} findings, ${findingArea(f, b.frame.format.rows, b.frame.format.columns)} px`);
+    }
+    for (const rel of moreFree) {
+      const pixels = await openPixelData(readDicom(fs.readFileSync(path.join(dicomDir, rel))));
+      if (!pixels) throw new Error(`${rel}: no pixel data`);
+      for (let i = 0; i < pixels.frameCount; i++) {
+        const frame = pixels.decodeFrame(i);
+        const f = await detector.detect(frame, { frameIndex: i });
+        frames++;
+        if (f.length > 0) flagged.push(`${rel}#${i}: ${f.length} findings, ${findingArea(f, frame.format.rows, frame.format.columns)} px`);
+      }
+    }
+    expect(frames).toBeGreaterThanOrEqual(free.length + moreFree.length);
+    expect(flagged).toEqual([]);
+  });
+
   it('the pre-filter skips ordinary 512² CT slices without OCR, in CPU milliseconds', () => {
     const ct512 = free.filter((b) => b.modality === 'CT' && b.frame.format.rows === 512);
     expect(ct512.length).toBeGreaterThanOrEqual(3);
@@ -113,15 +169,7 @@ describe('text-free CT and MR frames', () => {
       expect(best, b.id).toBeLessThan(60);
       if (lines.length === 0) skipped++;
     }
-    expect(skipped).toBeGreaterThanOrEqual(1);
-  });
-
-  it('flags a bounded area of text-free 512² CT slices', async () => {
-    for (const b of free.filter((x) => x.modality === 'CT' && x.frame.format.rows === 512)) {
-      const f = await detector.detect(b.frame, { frameIndex: 0 });
-      const area = findingArea(f, b.frame.format.rows, b.frame.format.columns);
-      expect(area / (512 * 512), b.id).toBeLessThan(0.01);
-    }
+    expect(skipped).toBe(ct512.length);
   });
 });
 
@@ -150,11 +198,17 @@ describe('presidio images with burned-in text (ground_truth.json)', () => {
     }
   });
 
-  it('0_ORIGINAL (CR 1760×2140, MONOCHROME1, RLE): the ground-truth boxes are covered but one', async () => {
+  it('0_ORIGINAL (CR 1760×2140, MONOCHROME1, RLE): every ground-truth box is covered, in seconds', async () => {
     const frame = await frameOf('0_ORIGINAL_compressed.dcm');
     expect(frame.format.photometric).toBe('MONOCHROME1');
+    // CPU time of this thread (pre-filter and rendering; the engine runs in its workers) and
+    // wall time, bounded loosely: measured 2.4–3 s wall on the shared 2-core machine.
+    const before = process.cpuUsage();
+    const started = Date.now();
     const findings = await detector.detect(frame, { frameIndex: 0 });
-    // Measured: the second line's date (06.16.1976) is not covered; the issue's target is all five.
-    expect(uncovered('sample_data/0_ORIGINAL.dcm', findings).length).toBeLessThanOrEqual(1);
+    const cpu = process.cpuUsage(before);
+    expect(uncovered('sample_data/0_ORIGINAL.dcm', findings)).toEqual([]);
+    expect((cpu.user + cpu.system) / 1000).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });

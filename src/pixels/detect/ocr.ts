@@ -58,7 +58,10 @@ export class OcrPool {
         Array.from({ length: workers }, async () => {
           const worker = await Tesseract.createWorker('eng', Tesseract.OEM.LSTM_ONLY, { langPath, gzip: true, cacheMethod: 'none' });
           // Sparse text: burned-in annotations are scattered words and short lines, not pages.
-          await worker.setParameters({ tessedit_pageseg_mode: Tesseract.PSM.SPARSE_TEXT });
+          // The library prints nothing: a stated resolution keeps the engine from estimating one
+          // per image ("Estimating resolution as …"), and the engine's other notes ("Detected
+          // N diacritics") go to its debug file, here the null device of its virtual file system.
+          await worker.setParameters({ tessedit_pageseg_mode: Tesseract.PSM.SPARSE_TEXT, user_defined_dpi: '300', debug_file: '/dev/null' });
           return worker;
         }),
       );

@@ -231,10 +231,9 @@ export interface TextView {
   readonly plane: Plane;
   readonly topHatSize: number;
   readonly thresholds: readonly number[];
-  /** 1st and 98th percentile and largest value of the display plane. */
+  /** 1st and 98th percentile of the display plane (its anatomy's range; the pre-filter's "extreme" starts at `high`). */
   readonly low: number;
   readonly high: number;
-  readonly max: number;
 }
 
 export function textView(frame: Frame, settings: RenderingSettings = DEFAULT_RENDERING): TextView {
@@ -242,9 +241,7 @@ export function textView(frame: Frame, settings: RenderingSettings = DEFAULT_REN
   const [lo, hi] = quantiles(plane.data, [0.01, 0.98]) as [number, number];
   // A flat frame (a black screen capture) has no anatomy range: any stroke above it is text.
   const range = hi > lo ? hi - lo : 1;
-  let max = -Infinity;
-  for (const v of plane.data) if (v > max) max = v;
-  return { plane, topHatSize: topHatSizeFor(frame.format, settings), thresholds: settings.levels.map((l) => l * range), low: lo, high: hi, max };
+  return { plane, topHatSize: topHatSizeFor(frame.format, settings), thresholds: settings.levels.map((l) => l * range), low: lo, high: hi };
 }
 
 /** The 2-D top-hat of one rectangle of the frame (computed with a margin, so edges are right). */

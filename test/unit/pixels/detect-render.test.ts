@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { unreadRuns } from '../../../src/pixels/detect/detector.js';
 import { candidateLines, components, prefilter } from '../../../src/pixels/detect/prefilter.js';
 import { maskText, TextDigester } from '../../../src/pixels/detect/text-mask.js';
 import { binarise, displayPlane, rowTopHat, textView, whiteTopHat, type BinaryImage } from '../../../src/pixels/detect/windowing.js';
@@ -117,12 +118,51 @@ describe('pre-filter', () => {
     const data = base.data.slice() as Int16Array;
     const marks = new Uint8Array(128 * 128);
     drawGlyphRow(marks, 128, 8, 118, 7, 9);
-    for (let i = 0; i < marks.length; i++) if (marks[i]) data[i] = 4095;
+    // 2047: the largest value of 12 bits stored, signed (4095 would read as −1).
+    for (let i = 0; i < marks.length; i++) if (marks[i]) data[i] = 2047;
     const lines = prefilter(textView({ format: base.format, data }));
     expect(lines.length).toBeGreaterThanOrEqual(1);
     const l = lines.find((x) => x.box.y <= 110 && x.box.y + x.box.height >= 118)!;
     expect(l.box.x).toBeLessThanOrEqual(12);
     expect(l.box.x + l.box.width).toBeGreaterThanOrEqual(8 + 6 * 7);
     expect(binarise({ width: 1, height: 1, data: new Float32Array([3]) }, 2).data[0]).toBe(1);
+  });
+
+  it('keeps a line only when its glyphs share one printed value (anatomy varies, print does not)', () => {
+    const base = ctSmall();
+    const marks = new Uint8Array(128 * 128);
+    drawGlyphRow(marks, 128, 8, 118, 7, 9);
+    const glyphOf = (i: number) => Math.floor(((i % 128) - 8) / Math.round(9 * 0.8));
+    const drawn = (value: (glyph: number) => number) => {
+      const data = base.data.slice() as Int16Array;
+      for (let i = 0; i < marks.length; i++) if (marks[i]) data[i] = value(glyphOf(i));
+      return prefilter(textView({ format: base.format, data })).filter((l) => l.box.y <= 118 && l.box.y + l.box.height >= 110);
+    };
+    // One value, and one value lowered by anti-aliasing on some glyphs (a share of the contrast).
+    expect(drawn(() => 2047).length).toBeGreaterThanOrEqual(1);
+    expect(drawn((g) => (g % 2 === 0 ? 2047 : 1850)).length).toBeGreaterThanOrEqual(1);
+    // Every glyph bright but each a different brightness, as bone edges are: not a line of print.
+    expect(drawn((g) => 1400 + 100 * g)).toEqual([]);
+  });
+});
+
+describe('unread parts of candidate lines', () => {
+  const line = { x: 10, y: 20, width: 100, height: 10 };
+
+  it('returns the columns no word reaches: a gap between two words and both ends', () => {
+    const words = [
+      { x: 20, y: 18, width: 30, height: 14 },
+      { x: 51, y: 19, width: 40, height: 12 },
+    ];
+    expect(unreadRuns(line, words)).toEqual([
+      { x: 10, y: 20, width: 10, height: 10 },
+      { x: 50, y: 20, width: 1, height: 10 },
+      { x: 91, y: 20, width: 19, height: 10 },
+    ]);
+  });
+
+  it('does not count a word that spans only a few of the line rows, and returns nothing for a line read whole', () => {
+    expect(unreadRuns(line, [{ x: 0, y: 27, width: 200, height: 10 }])).toEqual([line]);
+    expect(unreadRuns(line, [{ x: 0, y: 0, width: 200, height: 100 }])).toEqual([]);
   });
 });
