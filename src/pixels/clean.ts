@@ -145,32 +145,40 @@ export class PixelCleaner {
     for (let index = 0; index < pixels.frameCount; index++) {
       const original = pixels.decodeFrame(index);
       const { rows, columns } = original.format;
-      let textFindings = await this.findOnFrame(original, index, plan.header);
+      const textFindings = await this.findOnFrame(original, index, plan.header);
       const markedMask = plan.marked(index);
       if (textFindings.length === 0 && !markedMask) continue;
 
+      // Regions the header or a device rule declares hold display furniture, not anatomy: they are
+      // filled with the background (inpainting a whole bar would smear the colours around it into
+      // shapes OCR reads as words). What OCR found is inpainted, then what the user marked.
+      const declared = textFindings.filter((f) => f.source !== 'ocr');
+      const declaredMask = declared.length ? boxesToMask(declared.map((f) => f.box), rows, columns) : undefined;
+      const base = declaredMask ? await inpaintFrame(original, declaredMask, 'fill') : original;
+      let ocrFindings = textFindings.filter((f) => f.source === 'ocr');
       let textMask: Mask | undefined;
-      let cleaned = original;
+      let cleaned = base;
       for (let pass = 1; ; pass++) {
-        textMask = textFindings.length ? dilateMask(boxesToMask(textFindings.map((f) => f.box), rows, columns), this.settings.dilation) : undefined;
-        cleaned = textMask ? await inpaintFrame(original, textMask, this.settings.redaction) : original;
+        textMask = ocrFindings.length ? dilateMask(boxesToMask(ocrFindings.map((f) => f.box), rows, columns), this.settings.dilation) : undefined;
+        cleaned = textMask ? await inpaintFrame(base, textMask, this.settings.redaction) : base;
         if (markedMask) cleaned = await inpaintFrame(cleaned, markedMask, this.settings.markedRedaction);
-        // Read the cleaned frame again: a word still found in or across the cleaned area (a glyph
-        // the box did not cover) grows the mask, and the original is cleaned again.
+        // Read the cleaned frame again: a word still found across what OCR found (a glyph its box
+        // did not cover) grows the mask, and the frame is cleaned again.
         if (!textMask) break;
         const mask = textMask;
-        const residual = await (await this.detector()).detect(cleaned, { frameIndex: index, prefilter: this.settings.prefilter });
+        const residual = await (await this.detector()).detect(cleaned, { frameIndex: index, covered: declared.map((f) => f.box), prefilter: this.settings.prefilter });
         const fresh = residual.filter((r) => touchesMask(r.box, mask));
         if (fresh.length === 0) break;
         if (pass === MAX_PASSES) {
           throw new PixelCleaningError(`frame ${index}: text is still found in the cleaned area after ${MAX_PASSES} cleaning passes (${fresh.length} word box(es)); not written`);
         }
         extraPasses++;
-        textFindings = [...textFindings, ...fresh];
+        ocrFindings = [...ocrFindings, ...fresh];
       }
-      for (const f of textFindings) reported.push({ ...f, action: this.settings.redaction });
+      for (const f of declared) reported.push({ ...f, action: 'fill' });
+      for (const f of ocrFindings) reported.push({ ...f, action: this.settings.redaction });
       if (markedMask) for (const f of markedFindings(markedMask, index)) reported.push({ ...f, action: this.settings.markedRedaction });
-      if (textMask || markedMask) replacements.set(index, cleaned);
+      if (declaredMask || textMask || markedMask) replacements.set(index, cleaned);
     }
     const written = await replaceFrames(target, replacements);
     return {
