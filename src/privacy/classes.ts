@@ -580,6 +580,8 @@ export class ClassBuilder {
         }
       }
     }
+    // The same open addressing as groupPacked, kept as its own loop: one key type per loop keeps
+    // each monomorphic on the hottest path of the search.
     const cap = tableCapacity(n);
     const mask = cap - 1;
     const table = this.table;

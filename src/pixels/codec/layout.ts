@@ -35,14 +35,7 @@ export const PixelTags = {
 } as const;
 
 /** How pixel data is stored in the file, as its attributes say. */
-export interface StoredLayout {
-  readonly rows: number;
-  readonly columns: number;
-  readonly samplesPerPixel: 1 | 3;
-  readonly bitsAllocated: 8 | 16 | 32;
-  readonly bitsStored: number;
-  readonly highBit: number;
-  readonly pixelRepresentation: 0 | 1;
+export interface StoredLayout extends Omit<PixelFormat, 'photometric'> {
   /** As stated by the file (YBR_RCT, YBR_ICT and YBR_PARTIAL_420 occur in encapsulated data). */
   readonly photometric: string;
   /** 0: R1 G1 B1 R2 …, 1: all R, then all G, then all B (PS3.3 C.7.6.3.1.3). */

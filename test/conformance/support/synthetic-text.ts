@@ -20,6 +20,7 @@ import { asciiValue, uint16Value, type Dataset, type DicomFile } from '../../../
 import { readDicom } from '../../../src/dicom/reader.js';
 import { tag, Tags } from '../../../src/dicom/tag.js';
 import type { Box, Finding, Frame, Photometric, PixelFormat, Samples } from '../../../src/pixels/types.js';
+import { seededRandom } from '../../support/random.js';
 
 export const FONT_DIR = process.env.RADANON_FONT_DIR ?? '/usr/share/fonts/truetype/dejavu';
 export const GLYPH_COVERAGE = 0.25;
@@ -182,17 +183,8 @@ export function baseFrames(dicomDir: string): BaseFrame[] {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-/** A small deterministic generator (mulberry32), so the suite is the same on every machine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The suite's deterministic generator, so it is the same on every machine. */
+export const rng = seededRandom;
 
 export type Intensity = 'max' | 'bright' | 'low' | 'white' | 'yellow' | 'green' | 'cyan';
 
