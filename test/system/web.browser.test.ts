@@ -15,7 +15,8 @@ import { buildServer } from '../../src/server/app.js';
 import { sqliteBackend } from '../support/governance/backends.js';
 import { seedWorld, type World } from '../support/server/world.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium (what .ci/run installs); RADANON_CHROMIUM names another. */
+const CHROMIUM = process.env.RADANON_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const backend = sqliteBackend('server-web');
