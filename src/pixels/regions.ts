@@ -34,9 +34,9 @@ import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from 'fast-
 import type { Dataset, DicomFile } from '../dicom/dataset.js';
 import { readDicom } from '../dicom/reader.js';
 import { tag } from '../dicom/tag.js';
-import { characterSetsOf } from '../dicom/text.js';
 import { VolumeError } from '../volume/errors.js';
-import { functionalGroup, itemsOf, labelOf, numberOf, numbersOf, textOf, VolumeTags as T } from '../volume/dicom-values.js';
+import { functionalGroup, itemsOf, numberOf, numbersOf, textOf, VolumeTags as T } from '../volume/dicom-values.js';
+import { parseSegmentation, segmentOfFrame, segmentPixels, type SegFile } from '../volume/segmentation.js';
 import { selectRegion, type RegionSelection } from '../volume/selection.js';
 import { boxesToMask, unionMasks } from './inpaint/mask.js';
 import type { Box, Mask } from './types.js';
@@ -359,13 +359,10 @@ function readMaskImage(file: string): Mask {
 // ---------------------------------------------------------------------------------------------
 // DICOM SEG
 
-const SEGMENTATION_SOP_CLASSES = new Set(['1.2.840.10008.5.1.4.1.1.66.4', '1.2.840.10008.5.1.4.1.1.66.7']);
-
 /**
- * The chosen segment's frames with their placement. The attributes are read as
- * volume/segmentation.ts reads them (same helpers, same segment selection, same BINARY /
- * FRACTIONAL / LABELMAP rules), but frame by frame onto source images: that module places frames on
- * a volume grid, and its per-frame reader is not exported.
+ * The chosen segment's frames with their placement. The attributes and pixels are read by
+ * volume/segmentation.ts (the same type, segment selection and BINARY / FRACTIONAL / LABELMAP
+ * rules); here frames are placed frame by frame onto source images rather than onto a volume grid.
  */
 function segmentationEntry(file: string, bytes: Uint8Array, selection: RegionSelection | undefined, where: string): Entry {
   const fail = (reason: string): never => {
@@ -377,61 +374,28 @@ function segmentationEntry(file: string, bytes: Uint8Array, selection: RegionSel
   } catch (e) {
     return fail(`not a readable DICOM file (${(e as Error).message})`);
   }
-  const ds = dicom.dataset;
-  const little = dicom.transferSyntax.littleEndian;
-  const sopClass = textOf(ds, T.SOPClassUID) ?? textOf(dicom.meta, T.MediaStorageSOPClassUID);
-  if (!(sopClass && SEGMENTATION_SOP_CLASSES.has(sopClass)) && textOf(ds, T.Modality) !== 'SEG') return fail('not a DICOM Segmentation');
-  if (dicom.transferSyntax.encapsulated) return fail('compressed segmentations are not supported; store it uncompressed');
-  const type = textOf(ds, T.SegmentationType) ?? (sopClass === '1.2.840.10008.5.1.4.1.1.66.7' ? 'LABELMAP' : undefined);
-  if (type !== 'BINARY' && type !== 'FRACTIONAL' && type !== 'LABELMAP') return fail(`Segmentation Type ${type ?? '(absent)'} is not supported (BINARY, FRACTIONAL or LABELMAP)`);
-  const sets = characterSetsOf(ds);
-  const segments = itemsOf(ds, T.SegmentSequence).map((item, n) => {
-    const number = numberOf(item, T.SegmentNumber, little);
-    if (number === undefined || !Number.isInteger(number)) fail(`Segment Sequence item ${n + 1} has no Segment Number`);
-    return { number: number!, label: labelOf(item, T.SegmentLabel, sets) };
-  });
+  let seg: SegFile;
   let segmentNumber: number;
+  let pixels: ReturnType<typeof segmentPixels>;
   try {
-    segmentNumber = selectRegion(segments, selection, 'segment', file).number;
+    seg = parseSegmentation(dicom, file);
+    segmentNumber = selectRegion(seg.segments, selection, 'segment', file).number;
+    pixels = segmentPixels(seg, segmentNumber);
   } catch (e) {
-    if (e instanceof VolumeError) return fail(e.message.startsWith(`${file}: `) ? e.message.slice(file.length + 2) : e.reason);
+    if (e instanceof VolumeError) return fail(e.reason);
     throw e;
   }
-  const rows = numberOf(ds, T.Rows, little);
-  const columns = numberOf(ds, T.Columns, little);
-  if (!rows || !columns) return fail('Rows or Columns is missing');
-  const bitsAllocated = numberOf(ds, T.BitsAllocated, little) ?? (type === 'BINARY' ? 1 : 8);
-  if (!(type === 'BINARY' ? [1] : [8, 16]).includes(bitsAllocated)) return fail(`Bits Allocated ${bitsAllocated} is not valid for a ${type} segmentation`);
-  const perFrame = itemsOf(ds, T.PerFrameFunctionalGroupsSequence);
-  const shared = itemsOf(ds, T.SharedFunctionalGroupsSequence)[0];
-  const frameCount = perFrame.length;
-  const pixelElement = ds.get(T.PixelData);
-  if (!pixelElement || pixelElement.kind !== 'value') return fail('the segmentation has no native pixel data');
-  const pixels = pixelElement.bytes;
+  const { dataset: ds, littleEndian: little, perFrame, shared, type } = seg;
+  const { rows, columns, inside } = pixels;
   const frameSize = rows * columns;
-  const needed = Math.ceil((frameCount * frameSize * bitsAllocated) / 8);
-  if (pixels.length < needed) return fail(`pixel data holds ${pixels.length} bytes, but ${frameCount} frames of ${columns}×${rows} × ${bitsAllocated} bit need ${needed}`);
-  const swapPairs = !little && pixelElement.vr === 'OW' && bitsAllocated <= 8;
-  const byteAt = (n: number): number => pixels[swapPairs ? n ^ 1 : n]!;
-  const view = new DataView(pixels.buffer, pixels.byteOffset, pixels.byteLength);
-  const maxFractional = numberOf(ds, T.MaximumFractionalValue, little) ?? 255;
-  const inside = (n: number): boolean => {
-    if (bitsAllocated === 1) return ((byteAt(n >> 3) >> (n & 7)) & 1) === 1;
-    const value = bitsAllocated === 8 ? byteAt(n) : view.getUint16(2 * n, little);
-    if (type === 'LABELMAP') return value === segmentNumber;
-    return value >= 0.5 * maxFractional;
-  };
 
   const frames: SegFrame[] = [];
   perFrame.forEach((pf, f) => {
-    if (type !== 'LABELMAP') {
-      const number = numberOf(functionalGroup(pf, shared, T.SegmentIdentificationSequence), T.ReferencedSegmentNumber, little);
-      if (number !== segmentNumber) return;
-    }
+    if (type !== 'LABELMAP' && segmentOfFrame(pf, shared, little) !== segmentNumber) return;
     const data = new Uint8Array(frameSize);
     let any = false;
     for (let p = 0; p < frameSize; p++) {
-      if (inside(f * frameSize + p)) {
+      if (inside(f, p)) {
         data[p] = 1;
         any = true;
       }

@@ -9,7 +9,7 @@
  * probability or occupancy up to Maximum Fractional Value; a voxel is inside from half of it),
  * and LABELMAP (Label Map Segmentation: the pixel value is the segment number).
  */
-import type { Dataset } from '../dicom/dataset.js';
+import type { Dataset, DicomFile } from '../dicom/dataset.js';
 import { characterSetsOf } from '../dicom/text.js';
 import { functionalGroup, itemsOf, labelOf, numberOf, numbersOf, readDicomFile, textOf, VolumeTags as T } from './dicom-values.js';
 import { compressedPixelDataReason } from './dicom-series.js';
@@ -38,7 +38,8 @@ export interface SegmentationReadOptions {
 /** How far a frame may lie from the grid's voxel centres, in voxels. */
 const PLACEMENT_TOLERANCE = 0.05;
 
-interface SegFile {
+/** A parsed SEG: its type, segments and functional groups, before any frame is placed. */
+export interface SegFile {
   readonly file: string;
   readonly dataset: Dataset;
   readonly littleEndian: boolean;
@@ -50,7 +51,11 @@ interface SegFile {
 }
 
 async function openSegmentation(file: string): Promise<SegFile> {
-  const dicom = await readDicomFile(file);
+  return parseSegmentation(await readDicomFile(file), file);
+}
+
+/** Reads a SEG's attributes (errors name `file`): what both volumes and marked regions need. */
+export function parseSegmentation(dicom: DicomFile, file: string): SegFile {
   const ds = dicom.dataset;
   const little = dicom.transferSyntax.littleEndian;
   const sopClass = textOf(ds, T.SOPClassUID) ?? textOf(dicom.meta, T.MediaStorageSOPClassUID);
@@ -85,32 +90,18 @@ async function openSegmentation(file: string): Promise<SegFile> {
   return { file, dataset: ds, littleEndian: little, type: typeText, segments, perFrame, shared, frameCount };
 }
 
-function segmentOfFrame(perFrame: Dataset, shared: Dataset | undefined, little: boolean): number | undefined {
+/** The segment a frame holds (Referenced Segment Number of its Segment Identification). */
+export function segmentOfFrame(perFrame: Dataset, shared: Dataset | undefined, little: boolean): number | undefined {
   return numberOf(functionalGroup(perFrame, shared, T.SegmentIdentificationSequence), T.ReferencedSegmentNumber, little);
 }
 
-/** The segments of a SEG file: number, label and how many frames hold each. */
-export async function listSegments(file: string): Promise<SegmentInfo[]> {
-  return [...(await openSegmentation(file)).segments];
-}
-
 /**
- * One segment of a DICOM SEG as a mask on `referenceGrid`. Frames must lie on the grid's slices
- * (within 5 % of a voxel), parallel to them and with the same pixel spacing; a grid read by
- * readDicomSeries also places frames that only name their source image.
+ * The pixels of a SEG for one segment: the frame size and whether pixel p (frame-relative,
+ * row-major) of frame f is in the segment, for BINARY (bit-packed across frames), FRACTIONAL (from
+ * half the Maximum Fractional Value) and LABELMAP (the value is the segment number).
  */
-export async function readSegmentation(file: string, referenceGrid: Grid, options: SegmentationReadOptions = {}): Promise<Mask> {
-  const seg = await openSegmentation(file);
-  const segment = selectRegion(seg.segments, options.segment, 'segment', file);
-  const { dataset: ds, littleEndian: little } = seg;
-  const reference = sourceOf(referenceGrid) ?? 'the image';
-
-  const series = seriesOf(referenceGrid);
-  const segFrameOfReference = textOf(ds, T.FrameOfReferenceUID);
-  if (series?.frameOfReferenceUid && segFrameOfReference && series.frameOfReferenceUid !== segFrameOfReference) {
-    throw new VolumeGeometryError(`the segmentation's Frame of Reference UID ${segFrameOfReference} is not that of ${reference} (${series.frameOfReferenceUid})`, file);
-  }
-
+export function segmentPixels(seg: SegFile, segmentNumber: number): { readonly rows: number; readonly columns: number; readonly inside: (f: number, p: number) => boolean } {
+  const { dataset: ds, littleEndian: little, file } = seg;
   const rows = numberOf(ds, T.Rows, little);
   const columns = numberOf(ds, T.Columns, little);
   if (!rows || !columns) throw new VolumeFormatError('Rows or Columns is missing', file);
@@ -136,9 +127,36 @@ export async function readSegmentation(file: string, referenceGrid: Grid, option
     const n = f * frameSize + p;
     if (bitsAllocated === 1) return ((byteAt(n >> 3) >> (n & 7)) & 1) === 1;
     const value = bitsAllocated === 8 ? byteAt(n) : view.getUint16(2 * n, little);
-    if (seg.type === 'LABELMAP') return value === segment.number;
+    if (seg.type === 'LABELMAP') return value === segmentNumber;
     return value >= 0.5 * maxFractional;
   };
+
+  return { rows, columns, inside };
+}
+
+/** The segments of a SEG file: number, label and how many frames hold each. */
+export async function listSegments(file: string): Promise<SegmentInfo[]> {
+  return [...(await openSegmentation(file)).segments];
+}
+
+/**
+ * One segment of a DICOM SEG as a mask on `referenceGrid`. Frames must lie on the grid's slices
+ * (within 5 % of a voxel), parallel to them and with the same pixel spacing; a grid read by
+ * readDicomSeries also places frames that only name their source image.
+ */
+export async function readSegmentation(file: string, referenceGrid: Grid, options: SegmentationReadOptions = {}): Promise<Mask> {
+  const seg = await openSegmentation(file);
+  const segment = selectRegion(seg.segments, options.segment, 'segment', file);
+  const { dataset: ds, littleEndian: little } = seg;
+  const reference = sourceOf(referenceGrid) ?? 'the image';
+
+  const series = seriesOf(referenceGrid);
+  const segFrameOfReference = textOf(ds, T.FrameOfReferenceUID);
+  if (series?.frameOfReferenceUid && segFrameOfReference && series.frameOfReferenceUid !== segFrameOfReference) {
+    throw new VolumeGeometryError(`the segmentation's Frame of Reference UID ${segFrameOfReference} is not that of ${reference} (${series.frameOfReferenceUid})`, file);
+  }
+
+  const { rows, columns, inside } = segmentPixels(seg, segment.number);
 
   const [nx, ny, nz] = referenceGrid.dims;
   const data = new Uint8Array(voxelCount(referenceGrid));
