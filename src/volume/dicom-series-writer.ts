@@ -33,7 +33,7 @@ import { compressedPixelDataReason, type DicomSeriesVolume } from './dicom-serie
 import { functionalGroup, itemsOf, numberOf, readDicomFileIfDicom, textOf, VolumeTags as T } from './dicom-values.js';
 import { VolumeFormatError, VolumeGeometryError } from './errors.js';
 import { gridDifference } from './geometry.js';
-import { frameBytes, type PixelLayout } from './pixel-values.js';
+import { frameBytes, readPixelLayout, swapsPairs, type PixelLayout } from './pixel-values.js';
 import { instanceKey, sourceOf } from './source.js';
 import { voxelCount, type Volume, type VoxelArray } from './volume.js';
 
@@ -226,7 +226,7 @@ function deriveFile(dicom: DicomFile, file: string, c: FileContext): DerivedFile
     if (!Number.isFinite(slope) || slope === 0 || !Number.isFinite(intercept)) throw new VolumeFormatError(`frame ${f + 1}: Rescale Slope ${slope} / Intercept ${intercept} cannot be inverted`, file);
     frames.push({ slice: k, slope, intercept });
   }
-  const swapPairs = layout.bitsAllocated === 8 && !little && pixels.vr === 'OW';
+  const swapPairs = swapsPairs(layout, little, pixels.vr);
   const encoded = encodeFrames(c.volume.data, frames, c.frameSize, layout, little, swapPairs);
 
   const newSop = derivedUid(c.options.uidKey, c.options.uidSeed, sop);
@@ -331,21 +331,9 @@ function encodeFrames(
   return { bytes, clamped };
 }
 
-/** The pixel layout of a file (PS3.3 C.7.6.3), as the series reader reads it. */
+/** The pixel layout of a source file, as the series reader reads it. */
 function pixelLayout(ds: Dataset, little: boolean, file: string): PixelLayout {
-  const rows = numberOf(ds, T.Rows, little);
-  const columns = numberOf(ds, T.Columns, little);
-  if (rows === undefined || columns === undefined) throw new VolumeFormatError('Rows or Columns is missing', file);
-  if (ds.has(T.FloatPixelData)) return { rows, columns, bitsAllocated: 32, bitsStored: 32, highBit: 31, signed: true, sample: 'float32' };
-  if (ds.has(T.DoubleFloatPixelData)) return { rows, columns, bitsAllocated: 64, bitsStored: 64, highBit: 63, signed: true, sample: 'float64' };
-  const bitsAllocated = numberOf(ds, T.BitsAllocated, little);
-  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) throw new VolumeFormatError(`Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`, file);
-  const bitsStored = numberOf(ds, T.BitsStored, little) ?? bitsAllocated;
-  const highBit = numberOf(ds, T.HighBit, little) ?? bitsStored - 1;
-  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
-    throw new VolumeFormatError(`inconsistent Bits Stored ${bitsStored} / High Bit ${highBit} for Bits Allocated ${bitsAllocated}`, file);
-  }
-  return { rows, columns, bitsAllocated, bitsStored, highBit, signed: (numberOf(ds, T.PixelRepresentation, little) ?? 0) === 1, sample: 'integer' };
+  return readPixelLayout(ds, little, (reason) => new VolumeFormatError(reason, file));
 }
 
 function uidElement(t: Tag, uid: string): Element {

@@ -20,7 +20,7 @@ import type { Tag } from '../dicom/tag.js';
 import { functionalGroup, itemsOf, numberOf, numbersOf, readDicomFile, readDicomFileIfDicom, textOf, VolumeTags as T } from './dicom-values.js';
 import { VolumeFormatError, VolumeGeometryError, VolumeSelectionError } from './errors.js';
 import { cross, dot, norm, subtract } from './geometry.js';
-import { frameBytes, storedRange, storedReader, type PixelLayout } from './pixel-values.js';
+import { frameBytes, readPixelLayout, storedRange, storedReader, swapsPairs, type PixelLayout } from './pixel-values.js';
 import { instanceKey, withSource, type SeriesReference, type SourcedGrid } from './source.js';
 import type { Vec3, Volume } from './volume.js';
 
@@ -264,39 +264,9 @@ function pixelElement(ds: Dataset, layout: PixelLayout): { readonly bytes: Uint8
   return element;
 }
 
-/** 8-bit values in an OW element of a big-endian data set are swapped in pairs (PS3.5 8.1.1). */
-function swapsPairs(layout: PixelLayout, little: boolean, vr: string): boolean {
-  return layout.bitsAllocated === 8 && !little && vr === 'OW';
-}
-
-function requireNumber(ds: Dataset, t: Tag, name: string, little: boolean): number {
-  const v = numberOf(ds, t, little);
-  if (v === undefined || !Number.isFinite(v)) throw new FrameProblem(`${name} is missing or not a number`);
-  return v;
-}
-
+/** The layout of an image that is to join a volume; a problem makes the image unusable. */
 function pixelLayout(ds: Dataset, little: boolean): PixelLayout {
-  const samples = numberOf(ds, T.SamplesPerPixel, little) ?? 1;
-  const photometric = textOf(ds, T.PhotometricInterpretation) ?? 'MONOCHROME2';
-  if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
-    throw new FrameProblem(`a colour image (Photometric Interpretation ${photometric}, ${samples} samples per pixel): only greyscale images make a volume`);
-  }
-  const rows = requireNumber(ds, T.Rows, 'Rows', little);
-  const columns = requireNumber(ds, T.Columns, 'Columns', little);
-  if (rows < 1 || columns < 1) throw new FrameProblem(`an empty image (${rows} rows, ${columns} columns)`);
-  if (ds.has(T.FloatPixelData)) return { rows, columns, bitsAllocated: 32, bitsStored: 32, highBit: 31, signed: true, sample: 'float32' };
-  if (ds.has(T.DoubleFloatPixelData)) return { rows, columns, bitsAllocated: 64, bitsStored: 64, highBit: 63, signed: true, sample: 'float64' };
-  const bitsAllocated = requireNumber(ds, T.BitsAllocated, 'Bits Allocated', little);
-  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
-    throw new FrameProblem(`Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`);
-  }
-  const bitsStored = numberOf(ds, T.BitsStored, little) ?? bitsAllocated;
-  const highBit = numberOf(ds, T.HighBit, little) ?? bitsStored - 1;
-  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
-    throw new FrameProblem(`inconsistent Bits Stored ${bitsStored} / High Bit ${highBit} for Bits Allocated ${bitsAllocated}`);
-  }
-  const signed = (numberOf(ds, T.PixelRepresentation, little) ?? 0) === 1;
-  return { rows, columns, bitsAllocated, bitsStored, highBit, signed, sample: 'integer' };
+  return readPixelLayout(ds, little, (reason) => new FrameProblem(reason));
 }
 
 function vec3(values: readonly number[] | undefined, name: string): Vec3 {

@@ -5,6 +5,10 @@
  * Representation is 1, in the data set's byte order.
  */
 
+import type { Dataset } from '../dicom/dataset.js';
+import type { Tag } from '../dicom/tag.js';
+import { numberOf, textOf, VolumeTags as T } from './dicom-values.js';
+
 /** How the stored pixel values of an image are laid out (PS3.3 C.7.6.3 Image Pixel module). */
 export interface PixelLayout {
   readonly rows: number;
@@ -66,4 +70,44 @@ export function storedRange(read: (n: number) => number, first: number, count: n
     if (v > max) max = v;
   }
   return { min, max };
+}
+
+/** 8-bit values in an OW element of a big-endian data set are swapped in pairs (PS3.5 8.1.1). */
+export function swapsPairs(layout: PixelLayout, little: boolean, vr: string): boolean {
+  return layout.bitsAllocated === 8 && !little && vr === 'OW';
+}
+
+function requireNumber(ds: Dataset, t: Tag, name: string, little: boolean, problem: (reason: string) => Error): number {
+  const v = numberOf(ds, t, little);
+  if (v === undefined || !Number.isFinite(v)) throw problem(`${name} is missing or not a number`);
+  return v;
+}
+
+/**
+ * The pixel layout of a greyscale image (PS3.3 C.7.6.3) as volumes read and write it: integer
+ * Pixel Data of 8, 16 or 32 bits, or Float / Double Float Pixel Data. `problem` makes the error
+ * of the caller's kind.
+ */
+export function readPixelLayout(ds: Dataset, little: boolean, problem: (reason: string) => Error): PixelLayout {
+  const samples = numberOf(ds, T.SamplesPerPixel, little) ?? 1;
+  const photometric = textOf(ds, T.PhotometricInterpretation) ?? 'MONOCHROME2';
+  if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
+    throw problem(`a colour image (Photometric Interpretation ${photometric}, ${samples} samples per pixel): only greyscale images make a volume`);
+  }
+  const rows = requireNumber(ds, T.Rows, 'Rows', little, problem);
+  const columns = requireNumber(ds, T.Columns, 'Columns', little, problem);
+  if (rows < 1 || columns < 1) throw problem(`an empty image (${rows} rows, ${columns} columns)`);
+  if (ds.has(T.FloatPixelData)) return { rows, columns, bitsAllocated: 32, bitsStored: 32, highBit: 31, signed: true, sample: 'float32' };
+  if (ds.has(T.DoubleFloatPixelData)) return { rows, columns, bitsAllocated: 64, bitsStored: 64, highBit: 63, signed: true, sample: 'float64' };
+  const bitsAllocated = requireNumber(ds, T.BitsAllocated, 'Bits Allocated', little, problem);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
+    throw problem(`Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`);
+  }
+  const bitsStored = numberOf(ds, T.BitsStored, little) ?? bitsAllocated;
+  const highBit = numberOf(ds, T.HighBit, little) ?? bitsStored - 1;
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+    throw problem(`inconsistent Bits Stored ${bitsStored} / High Bit ${highBit} for Bits Allocated ${bitsAllocated}`);
+  }
+  const signed = (numberOf(ds, T.PixelRepresentation, little) ?? 0) === 1;
+  return { rows, columns, bitsAllocated, bitsStored, highBit, signed, sample: 'integer' };
 }
