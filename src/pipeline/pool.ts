@@ -22,7 +22,7 @@ export async function runPool(
   onOutcome: (o: FileOutcome) => void | Promise<void>,
 ): Promise<void> {
   if (options.workers <= 0) {
-    const worker = threadContext(settings, new FileIO());
+    const worker = await threadContext(settings, new FileIO());
     try {
       for await (const rel of files) await onOutcome(await processFile(rel, worker));
     } finally {

@@ -12,7 +12,8 @@ import { encodeDicom } from '../dicom/writer.js';
 import { Tags } from '../dicom/tag.js';
 import { deidentify, type DeidAction } from '../deid/engine.js';
 import { ProjectSecret } from '../deid/pseudonyms.js';
-import { PixelCleaner, PixelCleaningError, type PixelFileReport } from '../pixels/clean.js';
+import type { PixelCleaner, PixelFileReport } from '../pixels/clean.js';
+import { PixelCleaningError } from '../pixels/errors.js';
 import { PixelDecodeError, PixelEncodeError } from '../pixels/codec/errors.js';
 import type { FileIO } from './atomic.js';
 import { materialize, type Materialized, type JobSettings } from './settings.js';
@@ -104,9 +105,12 @@ export interface ThreadContext {
 }
 
 /** A thread's context: the engine's objects and, with pixel cleaning, the cleaner (OCR starts on first use). */
-export function threadContext(settings: JobSettings, io: FileIO): ThreadContext {
+export async function threadContext(settings: JobSettings, io: FileIO): Promise<ThreadContext> {
   const m = materialize(settings);
-  const pixels = settings.pixels ? PixelCleaner.create(settings.pixels, ProjectSecret.fromBytes(settings.secret).deriveKey('pixel-text')) : undefined;
+  // Loaded only when asked for: the OCR engine and codecs cost every worker thread a start-up.
+  const pixels = settings.pixels
+    ? (await import('../pixels/clean.js')).PixelCleaner.create(settings.pixels, ProjectSecret.fromBytes(settings.secret).deriveKey('pixel-text'))
+    : undefined;
   return { settings, m, io, ...(pixels ? { pixels } : {}) };
 }
 

@@ -15,7 +15,7 @@ export interface ResultMessage {
 }
 
 const settings = workerData as JobSettings;
-const worker = threadContext(settings, new FileIO());
+const worker = await threadContext(settings, new FileIO());
 
 // Batches are handled one after another: a file's OCR is awaited before the next file starts.
 let queue: Promise<void> = Promise.resolve();

@@ -15,10 +15,12 @@ import { headerFindings } from './detect/header-hints.js';
 import { loadDeviceRules, shippedDeviceRules, type DeviceRules } from './detect/device-rules.js';
 import { boxesToMask, dilateMask, inpaintFrame, maskArea, unionMasks } from './inpaint/index.js';
 import { loadMarkedRegions, markedMaskFor, type MarkedRegions } from './regions.js';
+import { PixelCleaningError } from './errors.js';
 import type { PixelSettings } from './settings.js';
 import type { Box, Finding, Frame, Mask, Redaction } from './types.js';
 
 export { DEFAULT_PIXEL_SETTINGS, type PixelSettings } from './settings.js';
+export { PixelCleaningError } from './errors.js';
 
 /** What was done to one finding's pixels. */
 export type PixelAction = Redaction | 'reported';
@@ -42,10 +44,6 @@ export interface PixelFileReport {
   readonly extraPasses: number;
 }
 
-/** Raised when a file's pixels cannot be made clean: the file fails, nothing is written. */
-export class PixelCleaningError extends Error {
-  override readonly name = 'PixelCleaningError';
-}
 
 const BURNED_IN_ANNOTATION: Tag = tag(0x0028, 0x0301);
 const FRAME_OF_REFERENCE_UID: Tag = tag(0x0020, 0x0052);
