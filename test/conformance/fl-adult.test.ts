@@ -116,24 +116,9 @@ function accuracy(model: SavedModel): number {
   return evaluateModel(model, heldOut).accuracy;
 }
 
-/** The command line: the real `radanon` once it registers `fl`, else the compiled `fl` command alone. */
+/** The compiled `radanon` (the test set-up builds it). */
 function commandLine(): string[] {
-  const main = join(repo, 'dist/cli/main.js');
-  if (existsSync(main) && readFileSync(main, 'utf8').includes('flCommand')) return [main];
-  const runner = join(work, 'radanon-fl.mjs');
-  writeFileSync(
-    runner,
-    [
-      `import { Command, CommanderError } from ${JSON.stringify(join(repo, 'node_modules/commander/index.js'))};`,
-      `import { flCommand } from ${JSON.stringify(join(repo, 'dist/cli/commands/fl.js'))};`,
-      `const program = new Command('radanon').exitOverride().addCommand(flCommand().exitOverride());`,
-      `try { await program.parseAsync(process.argv); } catch (e) {`,
-      `  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;`,
-      `  else { process.stderr.write('radanon: ' + e.message + '\\n'); process.exitCode = 1; }`,
-      `}`,
-    ].join('\n'),
-  );
-  return [runner];
+  return [join(repo, 'dist/cli/main.js')];
 }
 
 let shardFiles: string[];

@@ -58,25 +58,7 @@ function syntheticCsv(file: string, rows: number, seed: number, shift: number): 
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'radanon-cli-fl-'));
-  const main = join(repo, 'dist/cli/main.js');
-  if (existsSync(main) && readFileSync(main, 'utf8').includes('flCommand')) {
-    cli = [main];
-  } else {
-    const runner = join(work, 'radanon-fl.mjs');
-    writeFileSync(
-      runner,
-      [
-        `import { Command, CommanderError } from ${JSON.stringify(join(repo, 'node_modules/commander/index.js'))};`,
-        `import { flCommand } from ${JSON.stringify(join(repo, 'dist/cli/commands/fl.js'))};`,
-        `const program = new Command('radanon').exitOverride().addCommand(flCommand().exitOverride());`,
-        `try { await program.parseAsync(process.argv); } catch (e) {`,
-        `  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;`,
-        `  else { process.stderr.write('radanon: ' + e.message + '\\n'); process.exitCode = 1; }`,
-        `}`,
-      ].join('\n'),
-    );
-    cli = [runner];
-  }
+  cli = [join(repo, 'dist/cli/main.js')];
   for (const k of [1, 2, 3]) syntheticCsv(`site-${k}.csv`, 250, k, (k - 2) * 0.7);
   syntheticCsv('held-out.csv', 400, 99, 0);
 });
