@@ -19,6 +19,7 @@ import { pathStep, type PrivatePathStep } from '../deid/private-kb.js';
 import { decide, DEIDENTIFICATION_ATTRIBUTES, isGeneralizedValue, type RuleSettings } from '../deid/rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, type OptionName } from '../deid/profile.js';
 import { EMPTY_RECIPE, findRecipeRule, SUPPRESSED_VALUE, type Recipe, type RecipeRule } from '../deid/recipe.js';
+import { Pseudonymizer, type ProjectSecret } from '../deid/pseudonyms.js';
 import { CLASS_UID_ATTRIBUTES } from '../deid/safe-attributes.js';
 import { DICOMDIR_SOP_CLASS } from '../pipeline/process-file.js';
 import { walkFiles } from '../pipeline/walk.js';
@@ -51,6 +52,11 @@ export interface Finding {
 export interface VerifyReport {
   readonly files: number;
   readonly checkedOriginals: number;
+  /**
+   * With originals: how outputs were paired with them (see ImagePairing) and how many outputs
+   * found theirs, whose dates and name parts were then searched for.
+   */
+  readonly pairing?: { readonly by: ImagePairing['by']; readonly pairedOutputs: number };
   readonly identifyingValues: number;
   /** Removed values that equal a value the rules keep elsewhere (e.g. an institution named like a manufacturer): not searched. */
   readonly ambiguousValues: number;
@@ -68,6 +74,11 @@ export interface VerifyOptions {
   readonly birthDate?: 'remove' | 'shift';
   /** The recipe in force, whose explicit rules are allowed to keep what the profile removes. */
   readonly recipe?: Recipe;
+  /**
+   * The project secret the run used: with `originalDir`, outputs are then paired with their
+   * originals by instance UID, so files whose pixels were cleaned or defaced are paired too.
+   */
+  readonly secret?: ProjectSecret;
   /** Read the pixels of every output with OCR too; each word found is a finding (previews optional). */
   readonly pixels?: { readonly preview?: string };
   readonly onProgress?: (done: number) => void;
@@ -223,25 +234,43 @@ export interface OriginalValues {
   /** value → the attribute it came from, for findings ("PatientName component"). */
   readonly identifying: Map<string, string>;
   /**
-   * Values searched only in the output of the same image, found by its pixel data (which
-   * header de-identification never changes): dates and parts of names. A date or a given name
-   * alone identifies nobody and recurs across patients, so searching them everywhere would
-   * only find coincidences.
+   * Values searched only in the output of the same image (found by `imageKey`): dates and parts
+   * of names. A date or a given name alone identifies nobody and recurs across patients, so
+   * searching them everywhere would only find coincidences.
    */
-  readonly pairedByPixels: Map<string, Map<string, string>>;
+  readonly paired: Map<string, Map<string, string>>;
   /** Values and words of attributes kept verbatim; a removed value equal to one of these proves nothing. */
   readonly retained: Set<string>;
 }
 
 export function newOriginalValues(): OriginalValues {
-  return { identifying: new Map(), pairedByPixels: new Map(), retained: new Set(DUMMY_VALUES) };
+  return { identifying: new Map(), paired: new Map(), retained: new Set(DUMMY_VALUES) };
 }
 
 /** Placeholder values the engine writes; an original value equal to one proves nothing. */
 const DUMMY_VALUES = ['anonymized', 'anonymous'];
 
-/** Identity of an image across de-identification: a hash of its pixel data bytes. */
-export function pixelKey(file: DicomFile): string | undefined {
+/**
+ * How an output is told to be the de-identified copy of an original. Header de-identification
+ * never changes pixel data, so a hash of it pairs them; cleaning pixels or defacing changes it,
+ * and then only the SOP Instance UID pairs them: the output's is the keyed pseudonym of the
+ * original's (which needs the project secret), or the same UID when the run retained UIDs.
+ */
+export type ImagePairing =
+  | { readonly by: 'pixel-data' }
+  | { readonly by: 'instance-uid'; /** original SOP Instance UID → the output's */ readonly uidOf: (original: string) => string };
+
+const BY_PIXEL_DATA: ImagePairing = { by: 'pixel-data' };
+
+/**
+ * Identity of an image across de-identification under `pairing`: for an original (`side`
+ * 'original') the key its output will have. Files without the needed element have none.
+ */
+export function imageKey(file: DicomFile, pairing: ImagePairing, side: 'original' | 'output'): string | undefined {
+  if (pairing.by === 'instance-uid') {
+    const uid = asciiValue(file.dataset.get(Tags.SOPInstanceUID));
+    if (uid) return `uid:${side === 'original' ? pairing.uidOf(uid) : uid}`;
+  }
   const px = file.dataset.get(Tags.PixelData) ?? file.dataset.get(Tags.FloatPixelData) ?? file.dataset.get(Tags.DoubleFloatPixelData);
   if (!px || px.kind === 'sequence' || px.bytes.length === 0) return undefined;
   return createHash('sha256').update(px.bytes).digest('hex');
@@ -270,10 +299,10 @@ function fateOf(action: string, vr: string): Fate {
  * (names and their parts, IDs, addresses, instance UIDs, whatever stood in a removed sequence,
  * and dates, which are shifted or removed), and every value they keep verbatim.
  */
-export function collectOriginalValues(file: DicomFile, settings: RuleSettings, recipe: Recipe, into: OriginalValues): void {
-  const key = pixelKey(file);
-  let paired = key ? into.pairedByPixels.get(key) : undefined;
-  if (key && !paired) into.pairedByPixels.set(key, (paired = new Map()));
+export function collectOriginalValues(file: DicomFile, settings: RuleSettings, recipe: Recipe, into: OriginalValues, pairing: ImagePairing = BY_PIXEL_DATA): void {
+  const key = imageKey(file, pairing, 'original');
+  let paired = key ? into.paired.get(key) : undefined;
+  if (key && !paired) into.paired.set(key, (paired = new Map()));
   const modality = asciiValue(file.dataset.get(Tags.Modality)) ?? '';
   const sopClassUid = asciiValue(file.dataset.get(Tags.SOPClassUID)) ?? '';
   const path: PrivatePathStep[] = [];
@@ -368,7 +397,7 @@ interface Needles {
   readonly sources: Map<string, string>;
   /** Long values, also searched in the raw bytes (pixel data, undecodable values). */
   readonly long: readonly { readonly bytes: Buffer; readonly source: string }[];
-  /** Per image (pixel data hash): dates (first 8 digits) and name parts of its original. */
+  /** Per image (its `imageKey`): dates (first 8 digits) and name parts of its original. */
   readonly paired: Map<string, Map<string, string>>;
   readonly count: number;
   readonly ambiguous: number;
@@ -397,7 +426,7 @@ function buildNeedles(v: OriginalValues): Needles {
     else sources.set(value.toLowerCase(), source);
   }
   const paired = new Map<string, Map<string, string>>();
-  for (const [key, values] of v.pairedByPixels) {
+  for (const [key, values] of v.paired) {
     const kept = new Map<string, string>();
     for (const [value, source] of values) {
       if (/^\d{8}$/.test(value) || !retained(value)) kept.set(value.toLowerCase(), source);
@@ -462,15 +491,31 @@ function searchPaired(ds: Dataset, values: Map<string, string>, matcher: RegExp 
   });
 }
 
+/**
+ * Outputs are paired with originals by instance UID when that is possible (the run retained
+ * UIDs, or the secret lets the pseudonyms be recomputed), since it survives pixel cleaning and
+ * defacing; otherwise by pixel data.
+ */
+function imagePairing(inForce: ReadonlySet<OptionName>, secret: ProjectSecret | undefined): ImagePairing {
+  if (inForce.has('retainUIDs')) return { by: 'instance-uid', uidOf: (uid) => uid };
+  if (!secret) return BY_PIXEL_DATA;
+  // Only UIDs are recomputed: the other settings do not enter the UID's HMAC.
+  const pseudonyms = new Pseudonymizer(secret, { researchIdPrefix: '', dateShiftDays: [-1, -1] });
+  return { by: 'instance-uid', uidOf: (uid) => pseudonyms.uid(uid) };
+}
+
 export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport> {
   let needles: Needles | undefined;
   let checkedOriginals = 0;
+  let pairing = BY_PIXEL_DATA;
+  let pairedOutputs = 0;
   if (options.originalDir) {
     const settings: RuleSettings = { options: await optionsInForce(options.outputDir), allowList: options.allowList, birthDate: options.birthDate ?? 'remove' };
+    pairing = imagePairing(settings.options, options.secret);
     const values = newOriginalValues();
     for await (const rel of walkFiles(options.originalDir)) {
       try {
-        collectOriginalValues(readDicom(await readFile(join(options.originalDir, rel))), settings, options.recipe ?? EMPTY_RECIPE, values);
+        collectOriginalValues(readDicom(await readFile(join(options.originalDir, rel))), settings, options.recipe ?? EMPTY_RECIPE, values, pairing);
         checkedOriginals++;
       } catch {
         // Unreadable originals were failures of the run, reported there.
@@ -497,8 +542,9 @@ export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport
     if (!needles) continue;
     const before = findings.length;
     searchValues(file.dataset, needles, rel, findings);
-    const key = pixelKey(file);
+    const key = imageKey(file, pairing, 'output');
     const paired = key ? needles.paired.get(key) : undefined;
+    if (paired) pairedOutputs++;
     if (paired && paired.size > 0) {
       const words = [...paired.keys()].filter((k) => !/^\d{8}$/.test(k));
       searchPaired(file.dataset, paired, boundaryMatcher(words), rel, findings);
@@ -533,6 +579,7 @@ export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport
   return {
     files,
     checkedOriginals,
+    ...(options.originalDir ? { pairing: { by: pairing.by, pairedOutputs } } : {}),
     identifyingValues: needles?.count ?? 0,
     ambiguousValues: needles?.ambiguous ?? 0,
     findings,
@@ -557,6 +604,7 @@ async function optionsInForce(outputDir: string): Promise<Set<OptionName>> {
 
 export function summarizeVerify(r: VerifyReport): string {
   const lines = [`radanon verify: ${r.files} files, ${r.findings.length} findings${r.checkedOriginals ? `; ${r.identifyingValues} identifying values from ${r.checkedOriginals} originals searched (${r.ambiguousValues} also kept verbatim elsewhere, not searched)` : ''}`];
+  if (r.pairing) lines.push(`  ${r.pairing.pairedOutputs} of ${r.files} outputs paired with their original by ${r.pairing.by === 'instance-uid' ? 'instance UID' : `pixel data${r.pairing.pairedOutputs < r.files ? ' (with the project secret, --secret-file, cleaned or defaced images are paired too)' : ''}`}`);
   for (const [k, v] of Object.entries(r.byKind)) lines.push(`  ${k}: ${v}`);
   for (const f of r.findings.slice(0, 20)) lines.push(`  ${f.file}${f.element ? ' ' + f.element : ''}: ${f.detail}`);
   if (r.findings.length > 20) lines.push(`  ... and ${r.findings.length - 20} more (use --json)`);

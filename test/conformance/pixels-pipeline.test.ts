@@ -10,9 +10,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiValue, type DicomFile } from '../../src/dicom/dataset.js';
+import { asciiValue, encodeAscii, type DicomFile } from '../../src/dicom/dataset.js';
 import { readDicom } from '../../src/dicom/reader.js';
 import { tag, Tags } from '../../src/dicom/tag.js';
+import { encodeDicomToBuffer } from '../../src/dicom/writer.js';
 import { openPixelData } from '../../src/pixels/codec/pixel-data.js';
 import { scanFolder } from '../../src/pixels/scan.js';
 import type { RunReport } from '../../src/pipeline/report.js';
@@ -32,6 +33,8 @@ const INPUTS = {
   lossyJpeg: 'pydicom/SC_rgb_jpeg_dcmtk.dcm',
 } as const;
 type InputName = keyof typeof INPUTS;
+
+const CONTENT_DATE = tag(0x0008, 0x0023);
 
 /** The rectangle the lossy secondary capture is given as a marked region. */
 const MARKED: Box = { x: 30, y: 5, width: 20, height: 60 };
@@ -248,5 +251,44 @@ describe('radanon deid --clean-pixels', () => {
     expect(verified.findings.map((f) => `${f.kind} ${f.file}: ${f.detail}`)).toEqual([]);
     expect(r.code).toBe(0);
     expect(existsSync(preview) ? readdirSync(preview) : []).toEqual([]);
+  });
+
+  it('radanon verify --original pairs cleaned images with their originals by instance UID given the secret, and finds an original date planted in one', () => {
+    type Verified = { findings: { kind: string; file: string; detail: string }[]; pairing: { by: string; pairedOutputs: number }; files: number };
+    const verify = (dir: string, ...extra: string[]) => {
+      const r = radanon('verify', dir, '--original', input, '--json', ...extra);
+      return { code: r.code, report: JSON.parse(r.stdout) as Verified, stderr: r.stderr };
+    };
+    const cleanedNames = (['presidioCt', 'ultrasound', 'lossyJpeg'] as const).filter((n) => pixelReportOf(n).report.cleanedFrames > 0);
+    expect(cleanedNames.length).toBeGreaterThanOrEqual(2);
+
+    const byPixels = verify(output);
+    expect(byPixels.code, byPixels.stderr).toBe(0);
+    expect(byPixels.report.pairing).toEqual({ by: 'pixel-data', pairedOutputs: byPixels.report.files - cleanedNames.length });
+    const byUid = verify(output, '--secret-file', path.join(work, 'key'));
+    expect(byUid.code, byUid.stderr).toBe(0);
+    expect(byUid.report.pairing).toEqual({ by: 'instance-uid', pairedOutputs: byUid.report.files });
+
+    // The original study date of the cleaned CT, put back into its output's Content Date: only pairing by UID can tell.
+    const planted = path.join(work, 'out-planted');
+    for (const rel of outputOf.values()) {
+      mkdirSync(path.dirname(path.join(planted, rel)), { recursive: true });
+      copyFileSync(path.join(output, rel), path.join(planted, rel));
+    }
+    const originalDate = asciiValue(read(path.join(input, path.basename(INPUTS.presidioCt))).dataset.get(Tags.StudyDate));
+    expect(originalDate).toMatch(/^\d{8}$/);
+    const target = path.join(planted, outputOf.get('presidioCt')!);
+    const cleaned = read(target);
+    expect(asciiValue(cleaned.dataset.get(CONTENT_DATE))).not.toBe(originalDate);
+    const dataset = new Map(cleaned.dataset);
+    dataset.set(CONTENT_DATE, { kind: 'value', tag: CONTENT_DATE, vr: 'DA', bytes: encodeAscii(originalDate!, 0x20) });
+    writeFileSync(target, encodeDicomToBuffer({ meta: cleaned.meta, dataset }));
+
+    const found = verify(planted, '--secret-file', path.join(work, 'key'));
+    expect(found.code).toBe(1);
+    expect(found.report.findings.filter((f) => f.kind === 'original-value-in-file').map((f) => f.file)).toEqual([outputOf.get('presidioCt')]);
+    expect(JSON.stringify(found.report)).not.toContain(originalDate);
+    // Without the secret the cleaned CT has no original to be compared with: the date goes unnoticed.
+    expect(verify(planted).report.findings.filter((f) => f.kind === 'original-value-in-file')).toEqual([]);
   });
 });
