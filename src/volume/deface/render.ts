@@ -28,6 +28,7 @@
 import { VolumeGeometryError } from '../errors.js';
 import { cross, indexToWorld, worldToIndex } from '../geometry.js';
 import type { Vec3, Volume, VoxelArray } from '../volume.js';
+import { clampInPlace, CT_WINDOW_HU, intensityKind } from './intensity.js';
 
 /** An 8-bit grey image, row by row from the top row, each row from left to right; 0 is black. */
 export interface GreyImage {
@@ -90,11 +91,16 @@ const BLOCK = 8;
  * The default skin threshold: Otsu's threshold (Otsu 1979, maximum between-class variance) of
  * the intensity histogram between the minimum and a robust maximum (the 99.9th percentile, so
  * that a few very bright voxels do not squeeze the histogram). In a head image the two classes
- * are air (with its noise) and tissue, so the threshold lies between air and skin.
+ * are air (with its noise) and tissue, so the threshold lies between air and skin. A CT (values in
+ * Hounsfield units, intensity.ts) is clamped to CT_WINDOW_HU first.
  */
 export function skinThreshold(volume: Volume): number {
-  const data = volume.data;
+  let data = volume.data;
   if (data.length === 0) throw new VolumeGeometryError('cannot find a skin threshold in an empty volume');
+  // A CT's padding (−2000, −3024) would make a class of its own, and Otsu would split padding from
+  // air; its bone and metal would stretch the tissue class. Clamped to air…bone, the two classes
+  // are air and tissue again.
+  if (intensityKind(data) === 'ct') data = clampInPlace(Float32Array.from(data), CT_WINDOW_HU[0], CT_WINDOW_HU[1]);
   let min = Infinity;
   let max = -Infinity;
   for (let n = 0; n < data.length; n++) {

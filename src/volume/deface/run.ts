@@ -38,6 +38,7 @@ import { seriesOf, sourceOf } from '../source.js';
 import type { Volume } from '../volume.js';
 import { DefaceError, defaceVolume, type BrainCheck, type DefaceResult } from './deface.js';
 import { checkFaces, type FaceCheckReport } from './face-check.js';
+import type { IntensityKind } from './intensity.js';
 import type { DefaceTemplate, TemplateName } from './templates.js';
 
 /** Share of the face region's voxels that must be removed. */
@@ -77,8 +78,10 @@ export interface DefaceAssessment {
   readonly image: { readonly dims: readonly number[]; readonly spacing: readonly number[] };
   readonly thresholds: { readonly minFaceRemovedFraction: number; readonly maxBrainVoxelsAltered: 0; readonly minBrainchopDice?: number };
   readonly metrics: DefaceResult['metrics'];
-  /** The value the face voxels were set to. */
+  /** The value the face voxels were set to: air (−1000 for a CT, whatever its padding). */
   readonly background: number;
+  /** Whether the values were taken for Hounsfield units ('ct') or an MR scale ('mr'). */
+  readonly intensity: IntensityKind;
   readonly faceCheck: FaceCheckReport;
   readonly timings: { readonly readMs: number; readonly defaceMs: number; readonly checkMs: number; readonly writeMs: number };
 }
@@ -205,6 +208,7 @@ async function defaceAndAssess(
       thresholds: { minFaceRemovedFraction: MIN_FACE_REMOVED, maxBrainVoxelsAltered: 0, ...(result.metrics.brainchop ? { minBrainchopDice: MIN_BRAINCHOP_DICE } : {}) },
       metrics: result.metrics,
       background: result.background,
+      intensity: result.intensity,
       faceCheck,
       timings: { readMs: round(readMs), defaceMs: round(defaceMs), checkMs: round(checkMs), writeMs: 0 },
     },
