@@ -91,46 +91,6 @@ export function storedAs(data: VoxelArray, x: number): number {
 }
 
 /**
- * Normalised cross-correlation (Pearson correlation) of two images on one grid over the voxels
- * where `within` is set and both values are finite: 1 for images equal up to brightness and
- * contrast, about 0 for unrelated ones. Returns 0 when fewer than 2 voxels count or a side is flat.
- */
-export function normalisedCrossCorrelation(a: ArrayLike<number>, b: ArrayLike<number>, within?: Uint8Array): number {
-  if (a.length !== b.length || (within && within.length !== a.length)) throw new RangeError('images of different sizes cannot be correlated');
-  // Two passes (means, then centred sums) for accuracy on large images.
-  let n = 0;
-  let sa = 0;
-  let sb = 0;
-  for (let q = 0; q < a.length; q++) {
-    if (within && !within[q]) continue;
-    const x = a[q]!;
-    const y = b[q]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    n++;
-    sa += x;
-    sb += y;
-  }
-  if (n < 2) return 0;
-  const ma = sa / n;
-  const mb = sb / n;
-  let saa = 0;
-  let sbb = 0;
-  let sab = 0;
-  for (let q = 0; q < a.length; q++) {
-    if (within && !within[q]) continue;
-    const x = a[q]!;
-    const y = b[q]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    const dx = x - ma;
-    const dy = y - mb;
-    saa += dx * dx;
-    sbb += dy * dy;
-    sab += dx * dy;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : 0;
-}
-
-/**
  * The correlation ratio η² of `predicted` given `by` (Pearson 1903; as an image similarity, Roche
  * et al., MICCAI 1998): the share of the variance of `predicted` that a function of `by` explains,
  * 1 − E[Var(predicted | by)] / Var(predicted), over the voxels where `within` is set and both are

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundValue } from '../../../src/volume/deface/deface.js';
 import { clampInPlace, CT_AIR_HU, intensityKind } from '../../../src/volume/deface/intensity.js';
-import { correlationRatio, normalisedCrossCorrelation } from '../../../src/volume/deface/metrics.js';
+import { correlationRatio } from '../../../src/volume/deface/metrics.js';
 import { skinThreshold } from '../../../src/volume/deface/render.js';
 import type { Grid, Volume } from '../../../src/volume/volume.js';
 
@@ -46,8 +46,6 @@ describe('correlationRatio', () => {
     // Non-monotonic: class 0 and 7 bright, the middle classes dark (as bone in a CT against a T1).
     const predicted = by.map((x) => (x - 3.5) ** 2);
     expect(correlationRatio(predicted, by)).toBeCloseTo(1, 12);
-    // Pearson's correlation misses it entirely.
-    expect(Math.abs(normalisedCrossCorrelation(predicted, by))).toBeLessThan(0.05);
     // Any monotonic change of `by` leaves it the same: only ranks make the classes.
     expect(correlationRatio(predicted, by.map((x) => Math.exp(x) - 1000))).toBeCloseTo(1, 12);
     // With fewer classes than values, neighbouring values share a class and the ratio drops.

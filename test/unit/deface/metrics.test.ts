@@ -3,7 +3,6 @@ import {
   brainPreservation,
   dice,
   faceRemoval,
-  normalisedCrossCorrelation,
   quantileValue,
   storedAs,
 } from '../../../src/volume/deface/metrics.js';
@@ -69,27 +68,6 @@ describe('storedAs', () => {
     expect(storedAs(new Uint8Array(1), 300)).toBe(44);
     expect(storedAs(new Float32Array(1), 0.1)).toBe(Math.fround(0.1));
     expect(storedAs(new Float64Array(1), 0.1)).toBe(0.1);
-  });
-});
-
-describe('normalisedCrossCorrelation', () => {
-  it('is 1 for images equal up to brightness and contrast, −1 for an inverted one', () => {
-    const a = [1, 4, 2, 8, 5, 7];
-    expect(normalisedCrossCorrelation(a, a.map((x) => 3 * x + 10))).toBeCloseTo(1, 12);
-    expect(normalisedCrossCorrelation(a, a.map((x) => -2 * x))).toBeCloseTo(-1, 12);
-  });
-
-  it('matches Pearson correlation computed by hand, within a mask, skipping non-finite values', () => {
-    const a = [1, 2, 3, 4, 100, 5];
-    const b = [2, 1, 4, 3, -50, NaN];
-    const within = Uint8Array.from([1, 1, 1, 1, 0, 1]);
-    // Over the first four: mean 2.5 each; Σdxdy = (−1.5)(−0.5)+(−0.5)(−1.5)+(0.5)(1.5)+(1.5)(0.5) = 3; Σdx² = Σdy² = 5
-    expect(normalisedCrossCorrelation(a, b, within)).toBeCloseTo(3 / 5, 12);
-  });
-
-  it('is 0 when a side is flat or nothing counts', () => {
-    expect(normalisedCrossCorrelation([1, 2, 3], [4, 4, 4])).toBe(0);
-    expect(normalisedCrossCorrelation([1, 2], [3, 4], Uint8Array.from([0, 0]))).toBe(0);
   });
 });
 
