@@ -7,7 +7,7 @@ import type { Box, Finding, Frame } from '../types.js';
 import { OcrPool } from './ocr.js';
 import { prefilter, type CandidateLine } from './prefilter.js';
 import { TextDigester } from './text-mask.js';
-import { ocrRendering, regionTopHat, textView, type Plane } from './windowing.js';
+import { ocrRendering, regionTopHat, textView, type BlockThresholds, type Plane } from './windowing.js';
 
 /** What the header tells the detector about one frame. */
 export interface FrameHints {
@@ -49,10 +49,15 @@ const BORDER = 12;
  */
 const LINE_REACH = 4;
 
+/** Share of a line's box inside a line of a higher rendering for the two to be one line. */
+const SAME_LINE = 0.9;
+
 interface Region {
   readonly box: Box;
   readonly scale: number;
   readonly level: number;
+  /** Top-hat threshold of its OCR rendering (one value, or one per block of the frame). */
+  readonly threshold: number | BlockThresholds;
 }
 
 function union(a: Box, b: Box): Box {
@@ -63,6 +68,10 @@ function union(a: Box, b: Box): Box {
 
 function intersects(a: Box, b: Box): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+function overlapArea(a: Box, b: Box): number {
+  return Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
 }
 
 function clip(b: Box, width: number, height: number): Box {
@@ -81,17 +90,20 @@ function scaleFor(glyphHeight: number): number {
  * scale.
  */
 export function ocrRegions(lines: readonly CandidateLine[], width: number, height: number): Region[] {
-  let regions: Region[] = lines.map((l) => {
+  // Print far above the anatomy passes every rendering: a line already seen at a higher
+  // threshold is read there only (1024×768 ultrasound: each annotation line came four times).
+  const distinct = lines.filter((l) => !lines.some((h) => h.level < l.level && overlapArea(h.box, l.box) >= SAME_LINE * l.box.width * l.box.height));
+  let regions: Region[] = distinct.map((l) => {
     const pad = Math.max(4, Math.round(l.glyphHeight * 0.75));
     const side = Math.round(LINE_REACH * l.tallest);
-    return { box: clip({ x: l.box.x - pad - side, y: l.box.y - pad, width: l.box.width + 2 * pad + 2 * side, height: l.box.height + 2 * pad }, width, height), scale: scaleFor(l.glyphHeight), level: l.level };
+    return { box: clip({ x: l.box.x - pad - side, y: l.box.y - pad, width: l.box.width + 2 * pad + 2 * side, height: l.box.height + 2 * pad }, width, height), scale: scaleFor(l.glyphHeight), level: l.level, threshold: l.threshold };
   });
   for (let merged = true; merged; ) {
     merged = false;
     outer: for (let i = 0; i < regions.length; i++) {
       for (let j = i + 1; j < regions.length; j++) {
         if (regions[i]!.level === regions[j]!.level && intersects(regions[i]!.box, regions[j]!.box)) {
-          const m = { box: union(regions[i]!.box, regions[j]!.box), scale: Math.max(regions[i]!.scale, regions[j]!.scale), level: regions[i]!.level };
+          const m = { box: union(regions[i]!.box, regions[j]!.box), scale: Math.max(regions[i]!.scale, regions[j]!.scale), level: regions[i]!.level, threshold: regions[i]!.threshold };
           regions = regions.filter((_, k) => k !== i && k !== j);
           regions.push(m);
           merged = true;
@@ -153,13 +165,13 @@ export async function createTextDetector(options: TextDetectorOptions = {}): Pro
       if (regions.length === 0) {
         if (hints.prefilter !== false) return [];
         const scale = width * height <= 1024 * 1024 ? 2 : 1;
-        regions = view.thresholds.map((_, level) => ({ box: { x: 0, y: 0, width, height }, scale, level }));
+        regions = view.thresholds.map((threshold, level) => ({ box: { x: 0, y: 0, width, height }, scale, level, threshold }));
       }
       const perRegion = await Promise.all(
         regions.map(async (region) => {
           const tophat = regionTopHat(view, region.box);
           blank(tophat, region.box, covered);
-          const words = await pool.recognize(ocrRendering(tophat, view.thresholds[region.level]!, region.scale, BORDER));
+          const words = await pool.recognize(ocrRendering(tophat, region.threshold, region.scale, BORDER, region.box));
           return words.map((w): Finding => {
             const x0 = region.box.x + Math.floor((w.box.x - BORDER) / region.scale) - WORD_PADDING;
             const y0 = region.box.y + Math.floor((w.box.y - BORDER) / region.scale) - WORD_PADDING;
