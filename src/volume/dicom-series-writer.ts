@@ -8,8 +8,15 @@
  * - Pixel Data: the volume's values converted back to stored values with the inverse of each
  *   frame's own Modality LUT (PS3.3 C.11.1: value = stored × Rescale Slope + Rescale Intercept),
  *   rounded, clamped to the range Bits Stored and Pixel Representation allow, in the same Bits
- *   Allocated, Bits Stored, High Bit, Pixel Representation, byte order and (native) transfer
- *   syntax. The bits outside Bits Stored are written as zero (PS3.5 8.1.1: they carry no image).
+ *   Allocated, Bits Stored, High Bit, Pixel Representation, byte order and transfer syntax. The
+ *   bits outside Bits Stored are written as zero (PS3.5 8.1.1: they carry no image).
+ * - Compressed (encapsulated) pixel data goes through the codec layer's replaceFrames: only the
+ *   frames whose stored values changed are re-encoded, losslessly in the file's own transfer
+ *   syntax (each new codestream is decoded again and must give the frame back exactly), and the
+ *   others keep their codestreams byte for byte. A lossy source (JPEG baseline, JPEG-LS
+ *   near-lossless, irreversible JPEG 2000) with a changed frame is written decoded in Explicit VR
+ *   Little Endian with Lossy Image Compression kept at 01, so no second lossy generation is
+ *   added; WrittenFile.transferSyntaxUid and note say so.
  * - SOP Instance UID (and the file meta's copy) and Series Instance UID are new: changed pixel
  *   data is a new instance (PS3.3 C.12.1.1.1), and the derived images form a new series. The
  *   new UIDs are keyed: an HMAC, under the caller's `uidKey`, of the original UID and the
@@ -25,15 +32,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element } from '../dicom/dataset.js';
+import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element, type TransferSyntax } from '../dicom/dataset.js';
 import { tag, Tags, type Tag } from '../dicom/tag.js';
 import { encodeDicom } from '../dicom/writer.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../version.js';
-import { compressedPixelDataReason, type DicomSeriesVolume } from './dicom-series.js';
+import type { Frame, PixelFormat, Samples } from '../pixels/types.js';
+import type { DicomSeriesVolume } from './dicom-series.js';
 import { functionalGroup, itemsOf, numberOf, readDicomFileIfDicom, textOf, VolumeTags as T } from './dicom-values.js';
 import { VolumeFormatError, VolumeGeometryError } from './errors.js';
 import { gridDifference } from './geometry.js';
-import { frameBytes, readPixelLayout, swapsPairs, type PixelLayout } from './pixel-values.js';
+import { decodedReader, encodedSample, frameBytes, loadCodec, readPixelLayout, swapsPairs, type PixelLayout } from './pixel-values.js';
 import { instanceKey, sourceOf } from './source.js';
 import { voxelCount, type Volume, type VoxelArray } from './volume.js';
 
@@ -88,6 +96,13 @@ export interface WrittenFile {
   readonly output: string;
   readonly sopInstanceUid: string;
   readonly frames: number;
+  /**
+   * Transfer Syntax UID of the output file: the source file's, but Explicit VR Little Endian for a
+   * lossy compressed source with a changed frame (written decoded, never compressed again).
+   */
+  readonly transferSyntaxUid: string;
+  /** For a compressed source: how its pixel data was written (frames re-encoded, or written decoded and why). */
+  readonly note?: string;
 }
 
 export interface WrittenSeries {
@@ -148,13 +163,20 @@ export async function writeDicomSeries(volume: Volume, source: DicomSeriesVolume
   for (const file of members) {
     const dicom = await readDicomFileIfDicom(file);
     if (!dicom) throw new VolumeFormatError('the file changed while it was read: no longer DICOM', file);
-    const derived = deriveFile(dicom, file, context);
+    const derived = await deriveFile(dicom, file, context);
     for (const k of derived.slices) slicesWritten.add(k);
     clampedVoxels += derived.clamped;
     const output = nameOf(file);
     if (output === '' || output.startsWith('..') || path.isAbsolute(output)) throw new VolumeFormatError(`output name "${output}" is not a path inside the output folder`, file);
-    await writeExclusive(path.join(outputDir, output), encodeDicom({ meta: derived.meta, dataset: derived.dataset, transferSyntax: dicom.transferSyntax }));
-    written.push({ source: file, output, sopInstanceUid: derived.sopInstanceUid, frames: derived.slices.length });
+    await writeExclusive(path.join(outputDir, output), encodeDicom({ meta: derived.meta, dataset: derived.dataset, transferSyntax: derived.transferSyntax }));
+    written.push({
+      source: file,
+      output,
+      sopInstanceUid: derived.sopInstanceUid,
+      frames: derived.slices.length,
+      transferSyntaxUid: derived.transferSyntax.uid,
+      ...(derived.note ? { note: derived.note } : {}),
+    });
   }
   if (slicesWritten.size !== source.grid.dims[2]) {
     throw new VolumeFormatError(`only ${slicesWritten.size} of the series' ${source.grid.dims[2]} slices were found among its files: the series changed since it was read`, where);
@@ -186,23 +208,24 @@ interface FileContext {
 interface DerivedFile {
   readonly meta: Dataset;
   readonly dataset: Dataset;
+  readonly transferSyntax: TransferSyntax;
+  readonly note?: string;
   readonly sopInstanceUid: string;
   /** The slice k of each frame, in frame order. */
   readonly slices: readonly number[];
   readonly clamped: number;
 }
 
-function deriveFile(dicom: DicomFile, file: string, c: FileContext): DerivedFile {
+async function deriveFile(dicom: DicomFile, file: string, c: FileContext): Promise<DerivedFile> {
   const ds = dicom.dataset;
   const little = dicom.transferSyntax.littleEndian;
-  if (dicom.transferSyntax.encapsulated) throw new VolumeFormatError(compressedPixelDataReason(dicom.transferSyntax.uid), file);
   const layout = pixelLayout(ds, little, file);
   if (layout.rows !== c.rows || layout.columns !== c.columns) {
     throw new VolumeGeometryError(`${layout.columns}×${layout.rows} pixels, but the series' grid is ${c.columns}×${c.rows}`, file);
   }
   const pixelTag = layout.sample === 'float32' ? T.FloatPixelData : layout.sample === 'float64' ? T.DoubleFloatPixelData : T.PixelData;
   const pixels = ds.get(pixelTag);
-  if (!pixels || pixels.kind !== 'value') throw new VolumeFormatError('the pixel data element is missing or not native', file);
+  if (!pixels || pixels.kind === 'sequence') throw new VolumeFormatError('the pixel data element is missing', file);
 
   // The frames and the slice each lies on, keyed as the series reader keyed them.
   const originalSop = textOf(ds, T.SOPInstanceUID);
@@ -226,12 +249,20 @@ function deriveFile(dicom: DicomFile, file: string, c: FileContext): DerivedFile
     if (!Number.isFinite(slope) || slope === 0 || !Number.isFinite(intercept)) throw new VolumeFormatError(`frame ${f + 1}: Rescale Slope ${slope} / Intercept ${intercept} cannot be inverted`, file);
     frames.push({ slice: k, slope, intercept });
   }
-  const swapPairs = swapsPairs(layout, little, pixels.vr);
-  const encoded = encodeFrames(c.volume.data, frames, c.frameSize, layout, little, swapPairs);
+  // The file with its new pixels: native bytes written here, compressed frames through the codec layer.
+  let withPixels: DicomFile;
+  let clamped: number;
+  let note: string | undefined;
+  if (pixels.kind === 'encapsulated') {
+    ({ file: withPixels, clamped, note } = await replaceCompressedFrames(dicom, file, frames, c, layout));
+  } else {
+    const encoded = encodeFrames(c.volume.data, frames, c.frameSize, layout, little, swapsPairs(layout, little, pixels.vr));
+    withPixels = { ...dicom, dataset: new Map(ds).set(pixelTag, { kind: 'value', tag: pixelTag, vr: pixels.vr, bytes: encoded.bytes }) };
+    clamped = encoded.clamped;
+  }
 
   const newSop = derivedUid(c.options.uidKey, c.options.uidSeed, sop);
-  const out = new Map<Tag, Element>(ds);
-  out.set(pixelTag, { kind: 'value', tag: pixelTag, vr: pixels.vr, bytes: encoded.bytes });
+  const out = new Map<Tag, Element>(withPixels.dataset);
   out.set(T.SOPInstanceUID, uidElement(T.SOPInstanceUID, newSop));
   out.set(T.SeriesInstanceUID, uidElement(T.SeriesInstanceUID, c.newSeriesUid));
   out.set(ImageType, derivedType(ImageType, ds.get(ImageType)));
@@ -260,11 +291,102 @@ function deriveFile(dicom: DicomFile, file: string, c: FileContext): DerivedFile
     }
   }
 
-  const meta = new Map<Tag, Element>(dicom.meta);
+  const meta = new Map<Tag, Element>(withPixels.meta);
   meta.set(Tags.MediaStorageSOPInstanceUID, uidElement(Tags.MediaStorageSOPInstanceUID, newSop));
   meta.set(Tags.ImplementationClassUID, uidElement(Tags.ImplementationClassUID, IMPLEMENTATION_CLASS_UID));
   meta.set(Tags.ImplementationVersionName, { kind: 'value', tag: Tags.ImplementationVersionName, vr: 'SH', bytes: encodeAscii(IMPLEMENTATION_VERSION_NAME, 0x20) });
-  return { meta, dataset: out, sopInstanceUid: newSop, slices: frames.map((f) => f.slice), clamped: encoded.clamped };
+  return {
+    meta,
+    dataset: out,
+    transferSyntax: withPixels.transferSyntax,
+    ...(note ? { note } : {}),
+    sopInstanceUid: newSop,
+    slices: frames.map((f) => f.slice),
+    clamped,
+  };
+}
+
+/**
+ * The file with its compressed frames replaced where their stored values changed (replaceFrames:
+ * lossless re-encoding in the file's syntax, or a lossy source written decoded). Decoding each
+ * original frame to compare costs less than encoding and verifying frames that did not change,
+ * and keeps their codestreams byte for byte.
+ */
+async function replaceCompressedFrames(
+  dicom: DicomFile,
+  file: string,
+  frames: readonly FrameTransform[],
+  c: FileContext,
+  layout: PixelLayout,
+): Promise<{ file: DicomFile; clamped: number; note?: string }> {
+  const { openPixelData, replaceFrames, PixelDecodeError, PixelEncodeError } = await loadCodec();
+  const codecError = (e: unknown): unknown => (e instanceof PixelDecodeError || e instanceof PixelEncodeError ? new VolumeFormatError(e.message, file) : e);
+  if (layout.sample !== 'integer') throw new VolumeFormatError('compressed float pixel data is not an image the codecs know', file);
+  let pixels;
+  try {
+    pixels = await openPixelData(dicom);
+  } catch (e) {
+    throw codecError(e);
+  }
+  if (!pixels || pixels.frameCount !== frames.length) throw new VolumeFormatError(`the pixel data does not hold the file's ${frames.length} frame(s)`, file);
+  const converter = new StoredConverter(layout);
+  const replacements = new Map<number, Frame>();
+  for (let f = 0; f < frames.length; f++) {
+    let original: Samples;
+    try {
+      original = pixels.decodeFrame(f).data;
+    } catch (e) {
+      throw codecError(e);
+    }
+    const read = decodedReader(original, layout);
+    const { slice, slope, intercept } = frames[f]!;
+    const from = slice * c.frameSize;
+    const data = emptySamples(pixels.format, c.frameSize);
+    let changed = false;
+    for (let n = 0; n < c.frameSize; n++) {
+      const s = converter.stored(c.volume.data[from + n]!, slope, intercept);
+      if (s !== read(n)) changed = true;
+      data[n] = encodedSample(s, layout);
+    }
+    if (changed) replacements.set(f, { format: pixels.format, data });
+  }
+  try {
+    const result = await replaceFrames(dicom, replacements);
+    return { file: result.file, clamped: converter.clamped, ...(result.note ? { note: result.note } : {}) };
+  } catch (e) {
+    throw codecError(e);
+  }
+}
+
+/** New samples of the array type frames of `format` come in (the codec layer checks the type). */
+function emptySamples(format: PixelFormat, count: number): Samples {
+  const signed = format.pixelRepresentation === 1;
+  if (format.bitsAllocated === 8) return signed ? new Int8Array(count) : new Uint8Array(count);
+  if (format.bitsAllocated === 16) return signed ? new Int16Array(count) : new Uint16Array(count);
+  return signed ? new Int32Array(count) : new Uint32Array(count);
+}
+
+/**
+ * value → stored value for integer pixel data: (value − intercept) / slope, rounded to the
+ * nearest integer and clamped to what Bits Stored and Pixel Representation allow (NaN to the
+ * lowest), counting the values clamped.
+ */
+class StoredConverter {
+  clamped = 0;
+  private readonly lowest: number;
+  private readonly highest: number;
+  constructor(layout: PixelLayout) {
+    const bits = layout.bitsStored;
+    this.lowest = layout.signed ? -(2 ** (bits - 1)) : 0;
+    this.highest = layout.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  }
+
+  stored(value: number, slope: number, intercept: number): number {
+    const s = Math.round((value - intercept) / slope);
+    if (s >= this.lowest && s <= this.highest) return s;
+    this.clamped++;
+    return s > this.highest ? this.highest : this.lowest;
+  }
 }
 
 interface FrameTransform {
@@ -288,7 +410,6 @@ function encodeFrames(
   const length = frames.length * frameBytes(layout);
   const bytes = new Uint8Array(length + (length & 1));
   const view = new DataView(bytes.buffer);
-  let clamped = 0;
   if (layout.sample !== 'integer') {
     const wide = layout.sample === 'float64';
     frames.forEach((fr, f) => {
@@ -300,26 +421,18 @@ function encodeFrames(
         else view.setFloat32(4 * (to + n), v, little);
       }
     });
-    return { bytes, clamped };
+    return { bytes, clamped: 0 };
   }
   const bits = layout.bitsStored;
-  const lowest = layout.signed ? -(2 ** (bits - 1)) : 0;
-  const highest = layout.signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const shift = layout.highBit + 1 - bits;
   const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const converter = new StoredConverter(layout);
   frames.forEach((fr, f) => {
     const from = fr.slice * frameSize;
     const to = f * frameSize;
     const { slope, intercept } = fr;
     for (let n = 0; n < frameSize; n++) {
-      let s = Math.round((values[from + n]! - intercept) / slope);
-      if (!(s >= lowest)) {
-        s = lowest; // also NaN
-        clamped++;
-      } else if (s > highest) {
-        s = highest;
-        clamped++;
-      }
+      const s = converter.stored(values[from + n]!, slope, intercept);
       // Two's complement within Bits Stored, moved up to end at High Bit; other bits zero.
       const raw = bits === 32 ? s >>> 0 : ((s & mask) * 2 ** shift) >>> 0;
       const at = to + n;
@@ -328,7 +441,7 @@ function encodeFrames(
       else view.setUint32(4 * at, raw, little);
     }
   });
-  return { bytes, clamped };
+  return { bytes, clamped: converter.clamped };
 }
 
 /** The pixel layout of a source file, as the series reader reads it. */

@@ -1,8 +1,10 @@
 /**
- * Stored pixel values of native (uncompressed) DICOM pixel data (PS3.5 8.1.1; PS3.3 C.7.6.3.1):
- * Bits Allocated per value, of which only the Bits Stored bits ending at High Bit hold the value
- * (the others may carry anything, such as overlays in old files), two's complement when Pixel
- * Representation is 1, in the data set's byte order.
+ * Stored pixel values of DICOM pixel data (PS3.5 8.1.1; PS3.3 C.7.6.3.1): Bits Allocated per
+ * value, of which only the Bits Stored bits ending at High Bit hold the value (the others may
+ * carry anything, such as overlays in old files), two's complement when Pixel Representation is
+ * 1. Native data is read from its bytes in the data set's byte order; compressed (encapsulated)
+ * data is decoded frame by frame by the codec layer (src/pixels/codec), whose samples are read
+ * with the same rule.
  */
 
 import type { Dataset } from '../dicom/dataset.js';
@@ -58,6 +60,46 @@ export function storedReader(bytes: Uint8Array, layout: PixelLayout, little: boo
     const v = (raw(n) >>> shift) & mask;
     return layout.signed && v >= signBit ? v - range : v;
   };
+}
+
+/**
+ * A reader of value n of a frame decoded by the codec layer. Its samples hold each value's bits
+ * as the stream stored them: the codecs return values sign-extended from bit 0 when High Bit is
+ * Bits Stored − 1, but the whole Bits Allocated pattern (with the value moved up to High Bit, and
+ * whatever the unused bits held) when a file says otherwise, as dcmtk's compressors keep it. So
+ * the bits are taken as native bits are: shifted down from High Bit, masked, sign-extended.
+ */
+export function decodedReader(samples: ArrayLike<number>, layout: PixelLayout): (n: number) => number {
+  if (layout.bitsStored === layout.bitsAllocated) return (n) => samples[n]!;
+  const shift = layout.highBit + 1 - layout.bitsStored;
+  const divisor = 2 ** shift;
+  const container = 2 ** layout.bitsAllocated;
+  const range = 2 ** layout.bitsStored;
+  const signBit = 2 ** (layout.bitsStored - 1);
+  return (n) => {
+    let raw = samples[n]!;
+    if (raw < 0) raw += container; // the container's two's complement, as unsigned bits
+    const v = Math.floor(raw / divisor) % range;
+    return layout.signed && v >= signBit ? v - range : v;
+  };
+}
+
+/**
+ * The sample a codec is given for stored value `s` (the inverse of decodedReader): the value
+ * itself when High Bit is Bits Stored − 1 (sign-extended, as the decoders return it), else its
+ * Bits Stored bits moved up to end at High Bit with the other bits zero, as native data is written.
+ */
+export function encodedSample(s: number, layout: PixelLayout): number {
+  const shift = layout.highBit + 1 - layout.bitsStored;
+  if (shift === 0) return s;
+  const bits = (s < 0 ? s + 2 ** layout.bitsStored : s) % 2 ** layout.bitsStored;
+  // A signed container's typed array wraps a pattern with its top bit set to the negative number.
+  return bits * 2 ** shift;
+}
+
+/** The codec layer, loaded when a file with compressed pixel data is met: native series never need it. */
+export function loadCodec(): Promise<typeof import('../pixels/codec/index.js')> {
+  return import('../pixels/codec/index.js');
 }
 
 /** Smallest and largest stored value of `count` values from value `first`. */

@@ -8,13 +8,18 @@
  * padding, first pixel in the lowest bit: PS3.5 8.1.1 and PS3.3 C.8.20.2.1), FRACTIONAL (a
  * probability or occupancy up to Maximum Fractional Value; a voxel is inside from half of it),
  * and LABELMAP (Label Map Segmentation: the pixel value is the segment number).
+ *
+ * FRACTIONAL and LABELMAP pixel data may be compressed (encapsulated): readSegmentation decodes it
+ * through the codec layer (decodeSegmentation). 1-bit BINARY frames are native in every syntax
+ * but Deflated Image Frame Compression, whose 1-bit frames the codecs do not take (they decode
+ * frames of 8, 16 or 32 bits): such a file is refused with that reason.
  */
 import type { Dataset, DicomFile } from '../dicom/dataset.js';
 import { characterSetsOf } from '../dicom/text.js';
 import { functionalGroup, itemsOf, labelOf, numberOf, numbersOf, readDicomFile, textOf, VolumeTags as T } from './dicom-values.js';
-import { compressedPixelDataReason } from './dicom-series.js';
 import { VolumeFormatError, VolumeGeometryError } from './errors.js';
 import { axisOf, worldToIndex } from './geometry.js';
+import { loadCodec } from './pixel-values.js';
 import { selectRegion, type LabelledRegion, type RegionSelection } from './selection.js';
 import { instanceKey, seriesOf, sourceOf } from './source.js';
 import { voxelCount, type Grid, type Mask, type Vec3 } from './volume.js';
@@ -50,8 +55,10 @@ export interface SegFile {
   readonly frameCount: number;
 }
 
+/** A SEG file parsed, its compressed pixel data (if any) decoded. */
 async function openSegmentation(file: string): Promise<SegFile> {
-  return parseSegmentation(await readDicomFile(file), file);
+  const dicom = await readDicomFile(file);
+  return decodeSegmentation(parseSegmentation(dicom, file), dicom);
 }
 
 /** Reads a SEG's attributes (errors name `file`): what both volumes and marked regions need. */
@@ -62,9 +69,6 @@ export function parseSegmentation(dicom: DicomFile, file: string): SegFile {
   const modality = textOf(ds, T.Modality);
   if (!(sopClass && SEGMENTATION_SOP_CLASSES.has(sopClass)) && modality !== 'SEG') {
     throw new VolumeFormatError(`not a DICOM Segmentation (Modality ${modality ?? 'absent'}, SOP Class ${sopClass ?? 'absent'})`, file);
-  }
-  if (dicom.transferSyntax.encapsulated || ds.get(T.PixelData)?.kind === 'encapsulated') {
-    throw new VolumeFormatError(compressedPixelDataReason(dicom.transferSyntax.uid), file);
   }
   const typeText = textOf(ds, T.SegmentationType) ?? (sopClass === '1.2.840.10008.5.1.4.1.1.66.7' ? 'LABELMAP' : undefined);
   if (typeText !== 'BINARY' && typeText !== 'FRACTIONAL' && typeText !== 'LABELMAP') {
@@ -90,6 +94,38 @@ export function parseSegmentation(dicom: DicomFile, file: string): SegFile {
   return { file, dataset: ds, littleEndian: little, type: typeText, segments, perFrame, shared, frameCount };
 }
 
+/**
+ * The SEG with compressed (encapsulated) pixel data decoded, every frame, into native little-endian
+ * pixel data, so segmentPixels can read it; a SEG with native pixel data is returned as it is.
+ * Undecodable frames are a VolumeFormatError naming the file and the codec's reason.
+ */
+export async function decodeSegmentation(seg: SegFile, dicom: DicomFile): Promise<SegFile> {
+  const element = seg.dataset.get(T.PixelData);
+  if (element?.kind !== 'encapsulated') return seg;
+  if ((numberOf(seg.dataset, T.BitsAllocated, seg.littleEndian) ?? (seg.type === 'BINARY' ? 1 : 8)) === 1) {
+    throw new VolumeFormatError(`compressed 1-bit segmentation frames (transfer syntax ${dicom.transferSyntax.uid}) are not decoded: the codecs take frames of 8, 16 or 32 bits`, seg.file);
+  }
+  const { openPixelData, PixelDecodeError } = await loadCodec();
+  try {
+    const pixels = await openPixelData(dicom);
+    if (!pixels) throw new VolumeFormatError('the segmentation has no pixel data', seg.file);
+    if (pixels.format.samplesPerPixel !== 1) throw new VolumeFormatError(`${pixels.format.samplesPerPixel} samples per pixel: a segmentation has one`, seg.file);
+    const frameBytes = pixels.format.rows * pixels.format.columns * (pixels.format.bitsAllocated >> 3);
+    const bytes = new Uint8Array(frameBytes * pixels.frameCount);
+    for (let f = 0; f < pixels.frameCount; f++) {
+      const samples = pixels.decodeFrame(f).data;
+      // Samples are in machine order, little endian on every platform Node runs radanon on.
+      bytes.set(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), f * frameBytes);
+    }
+    const dataset = new Map(seg.dataset).set(T.PixelData, { kind: 'value', tag: T.PixelData, vr: pixels.format.bitsAllocated === 8 ? 'OB' : 'OW', bytes });
+    // Encapsulated syntaxes are all little endian: the other attributes keep their byte order.
+    return { ...seg, dataset };
+  } catch (e) {
+    if (e instanceof PixelDecodeError) throw new VolumeFormatError(e.message, seg.file);
+    throw e;
+  }
+}
+
 /** The segment a frame holds (Referenced Segment Number of its Segment Identification). */
 export function segmentOfFrame(perFrame: Dataset, shared: Dataset | undefined, little: boolean): number | undefined {
   return numberOf(functionalGroup(perFrame, shared, T.SegmentIdentificationSequence), T.ReferencedSegmentNumber, little);
@@ -109,6 +145,7 @@ export function segmentPixels(seg: SegFile, segmentNumber: number): { readonly r
   const expectedBits = seg.type === 'BINARY' ? [1] : [8, 16];
   if (!expectedBits.includes(bitsAllocated)) throw new VolumeFormatError(`Bits Allocated ${bitsAllocated} is not valid for a ${seg.type} segmentation`, file);
   const pixelElement = ds.get(T.PixelData);
+  if (pixelElement?.kind === 'encapsulated') throw new VolumeFormatError('the segmentation\'s pixel data is compressed: decode it first (decodeSegmentation)', file);
   if (!pixelElement || pixelElement.kind !== 'value') throw new VolumeFormatError('the segmentation has no pixel data', file);
   const pixels = pixelElement.bytes;
   const frameSize = rows * columns;
@@ -136,7 +173,7 @@ export function segmentPixels(seg: SegFile, segmentNumber: number): { readonly r
 
 /** The segments of a SEG file: number, label and how many frames hold each. */
 export async function listSegments(file: string): Promise<SegmentInfo[]> {
-  return [...(await openSegmentation(file)).segments];
+  return [...parseSegmentation(await readDicomFile(file), file).segments];
 }
 
 /**

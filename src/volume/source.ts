@@ -19,6 +19,23 @@ export interface SeriesReference {
    * "SOP Instance UID#frame number" (from 1) for the frames of multi-frame images.
    */
   readonly sliceOfInstance: ReadonlyMap<string, number>;
+  /** How the series' pixels were stored. */
+  readonly encoding: SeriesEncoding;
+}
+
+/** How a series' pixels were stored, which a user of its values should know (radiomics above all). */
+export interface SeriesEncoding {
+  /** The Transfer Syntax UIDs of the series' files, each once (usually one). */
+  readonly transferSyntaxUids: readonly string[];
+  /** Whether any file's pixel data was compressed (encapsulated), and so decoded to be read. */
+  readonly compressed: boolean;
+  /**
+   * Whether the pixels were lossy compressed: a lossy transfer syntax (JPEG baseline/extended,
+   * JPEG-LS near-lossless, irreversible JPEG 2000 or HTJ2K), or Lossy Image Compression
+   * (0028,2110) 01 in any file. The values read are the decoded ones, not those acquired:
+   * radiomic features (texture above all) computed on them may differ from the original's.
+   */
+  readonly lossy: boolean;
 }
 
 export interface SourcedGrid extends Grid {

@@ -7,7 +7,7 @@
  * surface, the DICOM CT series round trip — not CT anatomy.
  *
  * Also here: the MNI152 1 mm template (read from ../shared) registered to both T1 heads through
- * the whole run, face check included, and the single 2-D CT slice of the corpus refused.
+ * the whole run, face check included, and the single CT slice of the corpus (a colour secondary capture) refused.
  *
  * The command runs from dist/ (built by the global setup), as users run it.
  */
@@ -265,7 +265,7 @@ describe('a pseudo-CT head as a DICOM CT series (CT Image Storage, signed, Resca
     RUN_TIMEOUT,
   );
 
-  it('refuses the single 2-D CT slice of the corpus with a clear reason, and writes nothing', () => {
+  it('refuses the single CT slice of the corpus (a colour secondary capture) with a clear reason, and writes nothing', () => {
     expect(existsSync(CT_SLICE)).toBe(true);
     const secret = path.join(work, 'secret-slice.key');
     writeFileSync(secret, 'conformance-deface-ct-secret-0123456789\n');
@@ -273,7 +273,9 @@ describe('a pseudo-CT head as a DICOM CT series (CT Image Storage, signed, Resca
     const r = radanon('deface', CT_SLICE, output, '--secret-file', secret);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('humans__ctbrain1.dcm');
-    expect(r.stderr).toMatch(/2-D image|compressed|cannot be read|not a 3-D/i);
+    // Its JPEG pixel data is decoded now; what stops it is what it holds: a colour secondary
+    // capture (YBR_FULL_422, three samples per pixel), which no volume is made of.
+    expect(r.stderr).toContain('humans__ctbrain1.dcm: a colour image (Photometric Interpretation YBR_FULL_422, 3 samples per pixel): only greyscale images make a volume');
     expect(existsSync(output)).toBe(false);
   });
 });

@@ -73,6 +73,7 @@ export interface DefaceOptions {
    * A second, independent brain mask to check the result against: 'brainchop' runs brainchop's
    * MeshNet grey/white matter model (model5_gw_ae, shipped) on the original head and measures how
    * much of its grey ∪ white matter is left unaltered (metrics.brainchop). About a minute on two cores.
+   * T1-weighted MR only: a CT (values in Hounsfield units, see intensityKind) is refused with a DefaceError.
    */
   readonly brainCheck?: BrainCheck;
   /** Worker threads of the brain check's model (default: every core). */
@@ -258,6 +259,12 @@ export async function defaceVolume(image: Volume, options: DefaceOptions = {}): 
   if (options.brainCheck !== undefined && !BRAIN_CHECKS.includes(options.brainCheck)) {
     throw new RangeError(`brainCheck must be ${BRAIN_CHECKS.join(' or ')}, got ${JSON.stringify(options.brainCheck)}`);
   }
+  // Decided before any work: brainchop's model was trained on T1-weighted MR, and on Hounsfield
+  // units its brain mask means nothing, so a check that would pass or fail at random is refused.
+  const intensity = intensityKind(image.data);
+  if (options.brainCheck === 'brainchop' && intensity === 'ct') {
+    throw new DefaceError('the brainchop check needs a T1-weighted MR; this image holds CT values (Hounsfield units)', file);
+  }
   let template: DefaceTemplate;
   try {
     template = options.loadedTemplate ?? (await loadDefaceTemplate(options.template ?? 'avg152-2mm', options.templateDir === undefined ? {} : { templateDir: options.templateDir }));
@@ -266,7 +273,6 @@ export async function defaceVolume(image: Volume, options: DefaceOptions = {}): 
     throw e;
   }
 
-  const intensity = intensityKind(image.data);
   const background = backgroundValue(image, intensity);
   const fixed = registrationImage(image, REGISTRATION_SPACING_MM, background, intensity === 'ct' ? CT_WINDOW_HU : undefined);
   const moving = registrationImage(template.image, REGISTRATION_SPACING_MM, 0);

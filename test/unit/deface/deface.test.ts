@@ -243,6 +243,27 @@ describe('defaceVolume refuses what it cannot deface', () => {
     await expect(defaceVolume(big, { template: 'mni152-1mm' })).rejects.toThrow(/not shipped/);
   });
 
+  it('the brainchop check on a CT, before any work (the template is not even loaded)', async () => {
+    // An ellipsoidal head of 3 mm voxels in Hounsfield units: air −1000, skull 1000, brain 30–36.
+    const grid: Grid = { dims: [64, 72, 64], spacing: [3, 3, 3], origin: [-96, -108, -96], direction: IDENTITY_DIRECTION };
+    const hu = new Int16Array(64 * 72 * 64);
+    const mr = new Int16Array(hu.length);
+    hu.forEach((_, n) => {
+      const [x, y, z] = indexToWorld(grid, n % 64, Math.floor(n / 64) % 72, Math.floor(n / (64 * 72)));
+      const r = Math.hypot(x / 70, y / 90, z / 80);
+      hu[n] = r <= 0.9 ? 30 + (n % 7) : r <= 1 ? 1000 : -1000;
+      mr[n] = r <= 0.9 ? 600 + (n % 7) : r <= 1 ? 900 : 3 + (n % 5);
+    });
+    // 'mni152-1mm' without a folder fails when loaded: the refusal must come first.
+    const error = await defaceVolume({ grid, data: hu }, { brainCheck: 'brainchop', template: 'mni152-1mm', file: 'ct-head.nii.gz' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DefaceError);
+    expect((error as Error).message).toBe('ct-head.nii.gz: the brainchop check needs a T1-weighted MR; this image holds CT values (Hounsfield units)');
+    // The same head as an MR image passes that point and fails only at the template.
+    await expect(defaceVolume({ grid, data: mr }, { brainCheck: 'brainchop', template: 'mni152-1mm' })).rejects.toThrow(/not shipped/);
+    // Without the brain check the CT is accepted up to the template too.
+    await expect(defaceVolume({ grid, data: hu }, { template: 'mni152-1mm' })).rejects.toThrow(/not shipped/);
+  });
+
   it(
     'an image that is not a head: registration matches nothing',
     async () => {

@@ -199,6 +199,20 @@ export function ctSlice(s: SliceSpec): Map<Tag, Element> {
   return ds(...elements);
 }
 
+/** Encapsulated pixel data: an empty Basic Offset Table, one fragment per frame, the sequence delimiter. */
+export function encapsulate(codestreams: readonly Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.from([0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0])];
+  for (const stream of codestreams) {
+    const even = stream.length & 1 ? Uint8Array.from([...stream, 0]) : stream;
+    const header = new Uint8Array(8);
+    header.set([0xfe, 0xff, 0x00, 0xe0]);
+    new DataView(header.buffer).setUint32(4, even.length, true);
+    parts.push(header, even);
+  }
+  parts.push(Uint8Array.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]));
+  return Buffer.concat(parts);
+}
+
 /** Packs 0/1 values into bits, first value in the lowest bit of the first byte (PS3.5 8.1.1). */
 export function packBits(values: ArrayLike<number>): Uint8Array {
   const bytes = new Uint8Array(Math.ceil(values.length / 8) + (Math.ceil(values.length / 8) & 1));

@@ -183,21 +183,31 @@ describe('a classic single-frame series', () => {
     await expect(readDicomSeries(dir)).rejects.toThrow(/off the line of slices along their normal/);
   });
 
-  it('refuses compressed pixel data, naming the file and the transfer syntax', async () => {
+  it('reports a compressed frame that cannot be decoded, naming the file, the frame and the transfer syntax', async () => {
     const dir = folder('jpeg');
     const [, , file] = writeSeries({ dir, slices: 3 });
-    // One slice re-written with JPEG Baseline encapsulated pixel data (empty offset table, one fragment).
+    // One slice re-written with JPEG Baseline encapsulated pixel data (empty offset table, one
+    // fragment) whose codestream is an empty JPEG: start and end of image, nothing between.
     const fragments = Uint8Array.from([
       0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0,
       0xfe, 0xff, 0x00, 0xe0, 4, 0, 0, 0, 0xff, 0xd8, 0xff, 0xd9,
       0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0,
     ]);
-    const dataset = ctSlice({ sopInstanceUid: '1.2.3.9', seriesInstanceUid: '1.2.826.0.1.3680043.10.999.1', position: [-50, 20, 10 + 2.5 * 2], rows: ROWS, columns: COLUMNS, stored: [] });
+    const dataset = ctSlice({
+      sopInstanceUid: '1.2.3.9',
+      seriesInstanceUid: '1.2.826.0.1.3680043.10.999.1',
+      position: [-50, 20, 10 + 2.5 * 2],
+      pixelSpacing: [0.7, 0.5],
+      rows: ROWS,
+      columns: COLUMNS,
+      stored: [],
+    });
     dataset.set(t.PixelData, { kind: 'encapsulated', tag: t.PixelData, vr: 'OB', bytes: fragments });
     writeDicom(file!, dataset, TS.jpegBaseline);
     const error = await readDicomSeries(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VolumeFormatError);
-    expect((error as Error).message).toBe(`${file}: compressed pixel data is not decoded yet (transfer syntax 1.2.840.10008.1.2.4.50, JPEG Baseline)`);
+    expect((error as Error).message).toMatch(/^\S+: cannot decode frame 0 of the pixel data \(1\.2\.840\.10008\.1\.2\.4\.50, JPEG Baseline\): \S/);
+    expect((error as VolumeFormatError).file).toBe(file);
   });
 
   it('rejects pixel data shorter than its frames, naming the file', async () => {

@@ -59,7 +59,7 @@ describe('NIfTI round trip', () => {
 
   it('writes a header an independent reader understands: dims, datatype, and the qform matching the RAS affine', () => {
     const bytes = encodeNifti({ grid: obliqueGrid, data: new Int16Array(24) });
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const buffer = new Uint8Array(bytes).buffer;
     const header = nifti.readHeader(buffer);
     expect(header.dims.slice(0, 4)).toEqual([3, 4, 3, 2]);
     expect(header.datatypeCode).toBe(nifti.NIFTI1.TYPE_INT16);

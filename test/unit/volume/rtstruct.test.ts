@@ -151,7 +151,12 @@ describe('RTSTRUCT ROIs', () => {
     const error = await readRtStruct(file, grid, { roi: 'Isocenter' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VolumeFormatError);
     expect((error as Error).message).toMatch(/ROI 4: Isocenter has no CLOSED_PLANAR contour to fill \(it holds 1 POINT\)/);
-    const elsewhere = withSource(grid, '/data/ct', { seriesInstanceUid: '1.2.3', frameOfReferenceUid: '1.2.3.4', sliceOfInstance: new Map() });
+    const elsewhere = withSource(grid, '/data/ct', {
+      seriesInstanceUid: '1.2.3',
+      frameOfReferenceUid: '1.2.3.4',
+      sliceOfInstance: new Map(),
+      encoding: { transferSyntaxUids: ['1.2.840.10008.1.2.1'], compressed: false, lossy: false },
+    });
     await expect(readRtStruct(file, elsewhere, { roi: 1 })).rejects.toThrow(/ROI 1: External is drawn in Frame of Reference 1\.2\.826\.0\.1\.3680043\.10\.999\.88, not that of \/data\/ct \(1\.2\.3\.4\)/);
   });
 });

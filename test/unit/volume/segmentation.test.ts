@@ -1,14 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultRegistry, Syntax, type FrameEncoder, type StoredLayout } from '../../../src/pixels/codec/index.js';
 import type { Element } from '../../../src/dicom/dataset.js';
 import { readDicomSeries } from '../../../src/volume/dicom-series.js';
-import { VolumeGeometryError, VolumeSelectionError } from '../../../src/volume/errors.js';
+import { VolumeFormatError, VolumeGeometryError, VolumeSelectionError } from '../../../src/volume/errors.js';
 import { indexToWorld } from '../../../src/volume/geometry.js';
 import { listSegments, readSegmentation } from '../../../src/volume/segmentation.js';
 import type { Grid } from '../../../src/volume/volume.js';
 import { binaryElement } from '../support/dicom.js';
-import { ctSlice, decimals, ds, packBits, seq, SOP_CLASS, str, t, temporaryFolder, us, writeDicom } from './builders.js';
+import { ctSlice, decimals, ds, encapsulate, packBits, seq, SOP_CLASS, str, t, temporaryFolder, us, writeDicom } from './builders.js';
 
 const dir = temporaryFolder();
 const COLUMNS = 5;
@@ -33,6 +35,8 @@ interface SegSpec {
   readonly maxFractional?: number;
   readonly orientation?: readonly number[];
   readonly frameOfReference?: string;
+  /** Pixel data compressed in this transfer syntax, one fragment per frame (RLE with radanon's encoder, deflated frames with node:zlib). */
+  readonly compress?: typeof Syntax.RleLossless | typeof Syntax.DeflatedImageFrame;
 }
 
 function writeSeg(name: string, spec: SegSpec): string {
@@ -76,8 +80,33 @@ function writeSeg(name: string, spec: SegSpec): string {
     binaryElement(t.PixelData, 'OB', binary ? packBits(values) : Uint8Array.from(values.length % 2 ? [...values, 0] : values)),
   );
   if (spec.type === 'FRACTIONAL') dataset.set(t.MaximumFractionalValue, us(t.MaximumFractionalValue, spec.maxFractional ?? 255));
-  return writeDicom(path.join(dir, name), dataset);
+  if (spec.compress) {
+    const frames = spec.frames.map((f) =>
+      spec.compress === Syntax.DeflatedImageFrame
+        ? deflateRawSync(binary ? packBits(f.values) : Uint8Array.from(f.values))
+        : rle.encode({ format: { ...frameFormat, photometric: 'MONOCHROME2' }, data: Uint8Array.from(f.values) }, frameFormat, Syntax.RleLossless),
+    );
+    dataset.set(t.PixelData, { kind: 'encapsulated', tag: t.PixelData, vr: 'OB', bytes: encapsulate(frames) });
+  }
+  return writeDicom(path.join(dir, name), dataset, spec.compress);
 }
+
+const frameFormat: StoredLayout = {
+  rows: ROWS,
+  columns: COLUMNS,
+  samplesPerPixel: 1,
+  bitsAllocated: 8,
+  bitsStored: 8,
+  highBit: 7,
+  pixelRepresentation: 0,
+  photometric: 'MONOCHROME2',
+  planarConfiguration: 0,
+  frames: 1,
+};
+let rle: FrameEncoder;
+beforeAll(async () => {
+  rle = (await defaultRegistry.encoders(Syntax.RleLossless)).codecs[0]!;
+});
 
 const liver = (i: number, j: number, k: number) => (i + j + k) % 3 === 0;
 const tumour = (i: number, j: number) => (i * j) % 2 === 1;
@@ -132,7 +161,7 @@ describe('DICOM SEG, BINARY', () => {
 
   it('rejects a frame that falls between slices', async () => {
     const position = [...indexToWorld(grid, 0, 0, 1)];
-    position[2] += 0.6; // 0.3 of a slice spacing
+    position[2] = position[2]! + 0.6; // 0.3 of a slice spacing
     const file = writeSeg('between.dcm', { type: 'BINARY', segments: [[1, 'Liver']], frames: [{ segment: 1, k: 1, place: { position }, values: frameValues(() => true) }] });
     const error = await readSegmentation(file, grid).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VolumeGeometryError);
@@ -212,5 +241,48 @@ describe('DICOM SEG frames placed by their source image', () => {
     const seriesGrid = await series('1.2.826.0.1.3680043.10.999.123');
     const file = writeSeg('other-frame.dcm', twoSegments);
     await expect(readSegmentation(file, seriesGrid, { segment: 1 })).rejects.toThrow(/Frame of Reference UID 1\.2\.826\.0\.1\.3680043\.10\.999\.77 is not that of .*series-123/);
+  });
+});
+
+describe('DICOM SEG with compressed pixel data', () => {
+  const fractional: SegSpec = {
+    type: 'FRACTIONAL',
+    maxFractional: 200,
+    segments: [[1, 'Liver']],
+    frames: [
+      { segment: 1, k: 0, values: Array.from({ length: ROWS * COLUMNS }, (_, p) => (p * 17) % 201) },
+      { segment: 1, k: 2, values: Array.from({ length: ROWS * COLUMNS }, (_, p) => (p * 53) % 201) },
+    ],
+  };
+
+  it('decodes FRACTIONAL frames compressed with RLE or deflated, to the mask their native form gives', async () => {
+    const native = await readSegmentation(writeSeg('fractional-native.dcm', fractional), grid);
+    expect(native.data.reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    for (const compress of [Syntax.RleLossless, Syntax.DeflatedImageFrame] as const) {
+      const mask = await readSegmentation(writeSeg(`fractional-${compress}.dcm`, { ...fractional, compress }), grid);
+      expect(Array.from(mask.data)).toEqual(Array.from(native.data));
+    }
+  });
+
+  it('decodes a compressed LABELMAP', async () => {
+    const labels: SegSpec = {
+      type: 'LABELMAP',
+      frames: [0, 1, 2, 3].map((k) => ({ segment: 0, k, values: Array.from({ length: ROWS * COLUMNS }, (_, p) => (p + k) % 3) })),
+    };
+    const native = await readSegmentation(writeSeg('labels-native.dcm', labels), grid, { segment: 2 });
+    const compressed = await readSegmentation(writeSeg('labels-rle.dcm', { ...labels, compress: Syntax.RleLossless }), grid, { segment: 2 });
+    expect(Array.from(compressed.data)).toEqual(Array.from(native.data));
+    expect(native.data.includes(1)).toBe(true);
+  });
+
+  it('refuses compressed 1-bit BINARY frames with the reason, and lists their segments all the same', async () => {
+    const file = writeSeg('binary-deflated.dcm', { ...twoSegments, compress: Syntax.DeflatedImageFrame });
+    const error = await readSegmentation(file, grid, { segment: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VolumeFormatError);
+    expect((error as Error).message).toBe(`${file}: compressed 1-bit segmentation frames (transfer syntax 1.2.840.10008.1.2.8.1) are not decoded: the codecs take frames of 8, 16 or 32 bits`);
+    expect((await listSegments(file)).map((s) => [s.number, s.frames])).toEqual([
+      [1, 3],
+      [2, 1],
+    ]);
   });
 });
