@@ -27,7 +27,8 @@ export { verifyFolder, checkFile, summarizeVerify, type VerifyReport, type Verif
 
 export type { Vec3, Grid, Volume, Mask, VoxelArray } from './volume/volume.js';
 export { readNifti, writeNifti, encodeNifti } from './volume/nifti.js';
-export { readDicomSeries, listDicomSeries } from './volume/dicom-series.js';
+export { readDicomSeries, listDicomSeries, type DicomSeriesVolume, type SeriesSummary } from './volume/dicom-series.js';
+export { seriesOf, sourceOf, type SeriesReference, type SeriesEncoding } from './volume/source.js';
 export { readSegmentation, listSegments } from './volume/segmentation.js';
 export { readRtStruct, listRtStructRois } from './volume/rtstruct.js';
 export { loadImage, loadMask, type LoadedImage } from './volume/load.js';
@@ -43,7 +44,7 @@ export type { Feature, FamilyShort, Aggregation, Discretisation } from './radiom
 export { defaceVolume, DefaceError, type DefaceOptions, type DefaceResult } from './volume/deface/deface.js';
 export { checkFaces, type FaceCheckReport } from './volume/deface/face-check.js';
 export { runDeface, findHeadSeries } from './volume/deface/run.js';
-export { writeDicomSeries } from './volume/dicom-series-writer.js';
+export { writeDicomSeries, type WrittenSeries, type WrittenFile } from './volume/dicom-series-writer.js';
 
 export { anonymize, type AnonymizationResult } from './privacy/anonymize.js';
 export { assessRisk } from './privacy/risk.js';

@@ -380,6 +380,11 @@ function segmentationEntry(file: string, bytes: Uint8Array, selection: RegionSel
   try {
     seg = parseSegmentation(dicom, file);
     segmentNumber = selectRegion(seg.segments, selection, 'segment', file).number;
+    // Regions load synchronously, once per worker before its first file, and decoding is
+    // asynchronous: a compressed SEG (rare for marks, and never 1-bit) is refused with the fix.
+    if (seg.dataset.get(T.PixelData)?.kind === 'encapsulated') {
+      return fail(`its pixel data is compressed (transfer syntax ${dicom.transferSyntax.uid}); marked regions are read from uncompressed segmentations: write it uncompressed first (e.g. dcmdjpeg, gdcmconv --raw)`);
+    }
     pixels = segmentPixels(seg, segmentNumber);
   } catch (e) {
     if (e instanceof VolumeError) return fail(e.reason);

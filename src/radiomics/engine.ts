@@ -2,6 +2,7 @@
  * The radiomics engine: image processing, then every IBSI feature family, on one image and one
  * mask. This is the function the command line, QA and federated learning call.
  */
+import { seriesOf } from '../volume/source.js';
 import type { Mask, Volume } from '../volume/volume.js';
 import { discretise } from './discretise.js';
 import { glcmFeatures } from './features/glcm.js';
@@ -33,6 +34,17 @@ export interface FeatureResult {
   readonly greyLevels: number;
   /** Milliseconds per stage: 'prepare', 'discretise' and each family. */
   readonly timings: Readonly<Record<string, number>>;
+  /** What a reader of the values should know about the input (a lossy compressed image). */
+  readonly notes: readonly string[];
+}
+
+/** Notes on the image itself: features of decoded lossy pixels are not those of the acquisition. */
+function imageNotes(image: Volume): string[] {
+  const encoding = seriesOf(image.grid)?.encoding;
+  if (!encoding?.lossy) return [];
+  return [
+    `the image was lossy compressed (transfer syntax ${encoding.transferSyntaxUids.join(', ')}): features were computed on the decoded values, and texture features above all may differ from those of the original acquisition`,
+  ];
 }
 
 /** Computes the IBSI features of `image` within `mask` under `settings`. */
@@ -79,6 +91,7 @@ export function computeFeatures(image: Volume, mask: Mask, settings: RadiomicsSe
     voxels: { morphological: count(roi.morphMask), intensity: values.length },
     greyLevels: levels.ng,
     timings,
+    notes: imageNotes(image),
   };
 }
 

@@ -167,7 +167,8 @@ describe('a JPEG Lossless head series, defaced', () => {
       expect(report.status, report.failures.join('; ')).toBe('passed');
       expect(report.format).toBe('dicom');
       expect(report.metrics.brainVoxelsAltered).toBe(0);
-      expect(report.dicom).toEqual({ files: filesOf(compressedDir).length, clampedVoxels: 0 });
+      expect(report.dicom).toMatchObject({ files: filesOf(compressedDir).length, clampedVoxels: 0, transferSyntaxes: [JPEG_LOSSLESS_SV1] });
+      expect(report.dicom!.notes?.every((n) => /re-encoded losslessly/.test(n))).toBe(true);
 
       const back = await readDicomSeries(output);
       expect(back.grid).toEqual(native.grid);

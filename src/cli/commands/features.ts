@@ -67,6 +67,7 @@ export function featuresCommand(): Command {
       const image = await loadImage(first);
       const mask = await loadMask(second, image.grid, opts.roi);
       const result = computeFeatures(image, mask, settings, families ? { families } : {});
+      for (const note of result.notes) process.stderr.write(`radanon features: note: ${note}\n`);
       const text = formatFeatures(result.features, opts.format as FeatureFormat);
       if (opts.out) await writeReplacing(opts.out, text);
       else process.stdout.write(text);

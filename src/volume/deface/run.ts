@@ -96,7 +96,14 @@ export interface DefaceRunReport extends DefaceAssessment {
   /** Where this report was written. */
   readonly report: string;
   /** For a DICOM output: how many files were written, and values clamped to the stored range. */
-  readonly dicom?: { readonly files: number; readonly clampedVoxels: number };
+  readonly dicom?: {
+    readonly files: number;
+    readonly clampedVoxels: number;
+    /** The outputs' transfer syntaxes: the source's, except a lossy one whose frames changed (written decoded). */
+    readonly transferSyntaxes: readonly string[];
+    /** What the codec did with compressed sources (frames re-encoded, or written decoded and why), once each. */
+    readonly notes?: readonly string[];
+  };
   readonly seconds: number;
 }
 
@@ -164,7 +171,7 @@ export async function runDeface(input: string, output: string, options: DefaceRu
     report: reportPath,
     ...assessment,
     timings: { ...assessment.timings, writeMs: round(writeMs) },
-    ...(dicom ? { dicom: { files: dicom.files.length, clampedVoxels: dicom.clampedVoxels } } : {}),
+    ...(dicom ? { dicom: dicomSummary(dicom) } : {}),
     seconds: round((performance.now() - started) / 1000, 3),
   };
   await writeReplacing(reportPath, JSON.stringify(report, null, 2) + '\n');
@@ -291,6 +298,16 @@ export interface HeadSeries {
 /** Body Part Examined values (PS3.16 CID 4031 defined terms) that hold the face. */
 const HEAD_BODY_PARTS = new Set(['HEAD', 'BRAIN', 'SKULL', 'HEADNECK', 'FACE']);
 const HEAD_WORDS = /\b(head|brain)\b/i;
+
+function dicomSummary(series: WrittenSeries): NonNullable<DefaceRunReport['dicom']> {
+  const notes = [...new Set(series.files.flatMap((f) => (f.note === undefined ? [] : [f.note])))];
+  return {
+    files: series.files.length,
+    clampedVoxels: series.clampedVoxels,
+    transferSyntaxes: [...new Set(series.files.map((f) => f.transferSyntaxUid))],
+    ...(notes.length ? { notes } : {}),
+  };
+}
 
 /**
  * Whether an image belongs to a head examination, and why: Modality MR or CT, and Body Part

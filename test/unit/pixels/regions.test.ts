@@ -4,7 +4,8 @@
  * radanon's DICOM writer (BINARY and LABELMAP, placed by source image or by position), resolved to
  * per-frame masks; and the errors for bad input, which name the file and the field.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readDicom } from '../../../src/dicom/reader.js';
 import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import type { Element } from '../../../src/dicom/dataset.js';
 import { loadMarkedRegions, markedMaskFor, MarkedRegionsError, type MarkedImage } from '../../../src/pixels/regions.js';
 import type { Mask } from '../../../src/pixels/types.js';
 import { binaryElement } from '../support/dicom.js';
-import { decimals, ds, packBits, seq, SOP_CLASS, str, t, temporaryFolder, us, writeDicom } from '../volume/builders.js';
+import { decimals, ds, encapsulate, packBits, seq, SOP_CLASS, str, t, temporaryFolder, us, writeDicom } from '../volume/builders.js';
 
 const dir = temporaryFolder('radanon-regions-');
 const ROWS = 6;
@@ -170,6 +171,16 @@ describe('DICOM SEG', () => {
     expect(markedMaskFor(regions, image({ seriesInstanceUid: OTHER_SERIES, imagePositionPatient: [10, 20, 30] }))).toBeUndefined();
     const scar = loadMarkedRegions(writeJson('seg2.json', { regions: [{ segmentation: 'binary-seg.dcm', segment: 2 }] }));
     expect(setPixels(markedMaskFor(scar, image({ sopInstanceUid: SOURCE_A })))).toEqual(['5,5']);
+  });
+
+  it('refuses a SEG whose pixel data is compressed, naming the file, the syntax and the fix', () => {
+    const seg = writeSeg('rle-seg.dcm', 'LABELMAP', [{ segment: 1, place: { source: SOURCE_A }, values: frameValues([[1, 1]]) }], [[1, 'Tattoo']]);
+    const file = readDicom(readFileSync(seg));
+    const dataset = new Map(file.dataset);
+    // The codestream's content does not matter: the refusal comes before any decoding.
+    dataset.set(t.PixelData, { kind: 'encapsulated', tag: t.PixelData, vr: 'OB', bytes: encapsulate([new Uint8Array(64)]) });
+    writeDicom(seg, dataset, '1.2.840.10008.1.2.5');
+    expect(() => loadMarkedRegions(seg)).toThrow(/rle-seg\.dcm: its pixel data is compressed \(transfer syntax 1\.2\.840\.10008\.1\.2\.5\); .*write it uncompressed first/);
   });
 
   it('needs a choice when the SEG holds several segments, and lists them', () => {
