@@ -252,7 +252,11 @@ describe('pixel codecs on the shared corpus', () => {
     const px = (await openPixelData(file))!;
     const index = px.frameCount - 1;
     const changed = edited(px.decodeFrame(index));
+    const input = (file.dataset.get(Tags.PixelData) as { bytes: Uint8Array }).bytes;
+    const inputBefore = Buffer.from(input);
     const result = await replaceFrames(file, new Map([[index, changed]]));
+    // The file as read is never written into (its values are views on the bytes read from disk).
+    expect(Buffer.from(input).equals(inputBefore), 'the input pixel data is unchanged').toBe(true);
     const bytes = encodeDicomToBuffer(result.file);
     const reread = readDicom(bytes);
     const again = (await openPixelData(reread))!;

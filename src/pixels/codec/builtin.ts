@@ -8,7 +8,7 @@ import type { Frame, PixelFormat, Samples } from '../types.js';
 import type { StoredLayout } from './layout.js';
 import type { CodecPlugin } from './plugin.js';
 import { decodeRle, encodeRle } from './rle.js';
-import { bytesOf, samplesView } from './samples.js';
+import { bytesOf, copyBytes, samplesView } from './samples.js';
 import { Syntax } from './syntax.js';
 
 export const rlePlugin: CodecPlugin = {
@@ -26,7 +26,7 @@ function inflateFrame(stream: Uint8Array, _layout: StoredLayout, format: PixelFo
   const expected = format.rows * format.columns * format.samplesPerPixel * (format.bitsAllocated >> 3);
   if (bytes.length < expected) throw new Error(`the frame inflates to ${bytes.length} bytes where ${expected} are needed`);
   // A fresh buffer from zlib may start at any offset of a pooled slab: copy when not aligned.
-  const aligned = bytes.byteOffset % (format.bitsAllocated >> 3) === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % (format.bitsAllocated >> 3) === 0 ? bytes : copyBytes(bytes);
   return samplesView(new Uint8Array(aligned.buffer, aligned.byteOffset, expected), format);
 }
 

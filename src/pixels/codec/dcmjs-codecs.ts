@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import type { Frame, PixelFormat, Samples } from '../types.js';
 import type { StoredLayout } from './layout.js';
 import type { CodecPlugin, FrameDecoder, FrameEncoder } from './plugin.js';
-import { bytesOf, interleave, newSamples, samplesView } from './samples.js';
+import { bytesOf, copyBytes, interleave, newSamples, samplesView } from './samples.js';
 import { Syntax } from './syntax.js';
 
 /** The part of dcmjs-codecs' API used here (its own typings use loose records). */
@@ -72,7 +72,7 @@ function contextAttrs(layout: StoredLayout, photometric: string): ContextAttrs {
 function toSamples(decoded: Uint8Array, format: PixelFormat): Samples {
   const count = format.rows * format.columns * format.samplesPerPixel;
   const width = format.bitsAllocated >> 3;
-  if (decoded.length === count * width) return samplesView(decoded.byteOffset % width === 0 ? decoded : decoded.slice(), format);
+  if (decoded.length === count * width) return samplesView(decoded.byteOffset % width === 0 ? decoded : copyBytes(decoded), format);
   if (decoded.length === count && width > 1) {
     const out = newSamples(count, format);
     for (let i = 0; i < count; i++) out[i] = decoded[i]!;

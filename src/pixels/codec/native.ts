@@ -10,7 +10,7 @@
  */
 import type { Frame, PixelFormat, Samples } from '../types.js';
 import type { StoredLayout } from './layout.js';
-import { bytesOf, interleave, newSamples, samplesView } from './samples.js';
+import { bytesOf, copyBytes, interleave, newSamples, samplesView } from './samples.js';
 
 /** Stored bytes of one frame (4:2:2 keeps two samples per pixel: Y, and Cb or Cr). */
 export function storedFrameBytes(layout: StoredLayout): number {
@@ -49,7 +49,7 @@ function frameSamples(pixel: Uint8Array, layout: StoredLayout, enc: NativeEncodi
     return { samples: samplesView(out, shape), copied: true };
   }
   if (bytes.byteOffset % width !== 0) {
-    bytes = bytes.slice();
+    bytes = copyBytes(bytes);
     return { samples: samplesView(bytes, shape), copied: true };
   }
   return { samples: samplesView(bytes, shape), copied: false };

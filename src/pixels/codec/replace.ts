@@ -22,7 +22,7 @@ import { PixelTags } from './layout.js';
 import { encodeNativeFrame, placeNativeFrame } from './native.js';
 import { messageOf, openPixelData, type OpenedPixelData, type OpenOptions } from './pixel-data.js';
 import { defaultRegistry } from './registry.js';
-import { bytesOf, expectedArrayName, hasExpectedType } from './samples.js';
+import { bytesOf, copyBytes, expectedArrayName, hasExpectedType } from './samples.js';
 import { Syntax, syntaxInfo, syntaxLabel } from './syntax.js';
 
 /** How the pixel data was written. */
@@ -86,7 +86,7 @@ function replaceNative(file: DicomFile, pixels: OpenedPixelData, replacements: R
   const element = pixels.element;
   if (element.kind !== 'value') throw new PixelEncodeError(pixels.transferSyntax, 'native pixel data expected');
   const enc = { littleEndian: file.transferSyntax.littleEndian, vr: element.vr };
-  const bytes = element.bytes.slice();
+  const bytes = copyBytes(element.bytes);
   for (const [index, frame] of replacements) placeNativeFrame(bytes, encodeNativeFrame(frame, pixels.stored, enc), pixels.stored, enc, index);
   const dataset = withElements(file.dataset, [{ ...element, bytes }]);
   const note =

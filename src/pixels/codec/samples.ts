@@ -18,6 +18,15 @@ export function samplesView(bytes: Uint8Array, shape: SampleShape): Samples {
   }
 }
 
+/**
+ * A copy of `bytes` in a new, aligned buffer. Not `bytes.slice()`: on a Node Buffer (which the
+ * reader's values and zlib's output are) `slice` is a view on the same memory, so writing into
+ * the "copy" would change the input file's bytes and a misaligned view would stay misaligned.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
 /** A new zeroed array of `count` samples. */
 export function newSamples(count: number, shape: SampleShape): Samples {
   return samplesView(new Uint8Array(count * (shape.bitsAllocated >> 3)), shape);

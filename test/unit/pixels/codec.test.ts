@@ -136,6 +136,27 @@ describe('native pixel data', () => {
     expect([...(await openPixelData(big))!.decodeFrame(0).data]).toEqual(values);
   });
 
+  it('never writes into the bytes of a file read from a Node Buffer, whose slice() is a view and not a copy', async () => {
+    const values = [100, -200, 300, -400];
+    const file = reread(makeFile({ rows: 2, columns: 2, bitsAllocated: 16, signed: true, pixels: le16(values) }));
+    const el = file.dataset.get(Tags.PixelData) as { bytes: Uint8Array };
+    expect(Buffer.isBuffer(el.bytes)).toBe(true);
+    const before = Uint8Array.from(el.bytes);
+    const px = (await openPixelData(file))!;
+    const out = await replaceFrames(file, new Map([[0, { format: px.format, data: Int16Array.of(1, 2, 3, 4) }]]));
+    expect([...el.bytes]).toEqual([...before]);
+    expect([...px.decodeFrame(0).data]).toEqual(values);
+    expect([...(await openPixelData(reread(out.file)))!.decodeFrame(0).data]).toEqual([1, 2, 3, 4]);
+
+    // A frame at an odd offset of a Buffer is copied into aligned memory, not viewed at the same offset.
+    const buffer = Buffer.alloc(9);
+    buffer.set(le16(values), 1);
+    const unaligned = makeFile({ rows: 2, columns: 2, bitsAllocated: 16, signed: true, pixels: buffer.subarray(1) });
+    const frame = (await openPixelData(unaligned))!.decodeFrame(0);
+    expect([...frame.data]).toEqual(values);
+    expect(frame.data.buffer).not.toBe(buffer.buffer);
+  });
+
   it('unswaps 8-bit samples held in OW of a big-endian data set, frame by frame', async () => {
     const values = [10, 20, 30, 40, 50, 60]; // 3 frames of 1×2
     const swapped = Uint8Array.from(values.map((_, i) => values[i ^ 1]!));
