@@ -57,24 +57,42 @@ export function decodeRle(frame: Uint8Array, format: PixelFormat): Samples {
   return out;
 }
 
-/** PackBits of one row of a byte plane (G.3.1): literal runs of up to 128, replicate runs of 2 to 128. */
-function packRow(src: Uint8Array, start: number, count: number, stride: number, out: number[]): void {
-  const at = (i: number) => src[start + i * stride]!;
-  let i = 0;
-  while (i < count) {
+/**
+ * PackBits of one row of a byte plane (G.3.1): literal runs of up to 128, replicate runs of 2 to
+ * 128, written into `out` from `pos`; returns the new position. Typed arrays and plain indexing:
+ * a 1760×2140 16-bit frame is 7.5 million bytes to pack, and a number[] with a closure per byte
+ * took 0.6 s of it.
+ */
+function packRow(src: Uint8Array, start: number, count: number, stride: number, out: Uint8Array, pos: number): number {
+  const end = start + count * stride;
+  let i = start;
+  while (i < end) {
+    const v = src[i]!;
     let run = 1;
-    while (i + run < count && run < 128 && at(i + run) === at(i)) run++;
+    let j = i + stride;
+    while (j < end && run < 128 && src[j] === v) {
+      run++;
+      j += stride;
+    }
     if (run >= 2) {
-      out.push(257 - run, at(i));
-      i += run;
+      out[pos++] = 257 - run;
+      out[pos++] = v;
+      i = j;
       continue;
     }
-    let lit = 1;
-    while (i + lit < count && lit < 128 && !(i + lit + 1 < count && at(i + lit) === at(i + lit + 1))) lit++;
-    out.push(lit - 1);
-    for (let k = 0; k < lit; k++) out.push(at(i + k));
-    i += lit;
+    // A literal run ends before two equal bytes (they start a replicate run) or after 128 bytes.
+    const header = pos++;
+    let lit = 0;
+    while (i < end && lit < 128) {
+      const next = i + stride;
+      if (lit > 0 && next < end && src[i] === src[next]) break;
+      out[pos++] = src[i]!;
+      lit++;
+      i = next;
+    }
+    out[header] = lit - 1;
   }
+  return pos;
 }
 
 /** Encodes interleaved samples (machine byte order) as one RLE frame, even length. */
@@ -83,17 +101,21 @@ export function encodeRle(data: Samples, format: PixelFormat): Uint8Array {
   const segments = format.samplesPerPixel * bytesPerSample;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const stride = segments;
-  const encoded: number[][] = [];
+  // Never more than two bytes per value (a literal run of one, then a replicate run of two, costs
+  // four bytes for three values); plus the even-length pad.
+  const perRow = 2 * format.columns;
+  const scratch = new Uint8Array(format.rows * perRow + 1);
+  const encoded: Uint8Array[] = [];
   for (let s = 0; s < segments; s++) {
     const sample = Math.floor(s / bytesPerSample);
     const byteInSample = bytesPerSample - 1 - (s % bytesPerSample);
-    const seg: number[] = [];
+    let pos = 0;
     for (let r = 0; r < format.rows; r++) {
       const rowStart = r * format.columns * stride + sample * bytesPerSample + byteInSample;
-      packRow(bytes, rowStart, format.columns, stride, seg);
+      pos = packRow(bytes, rowStart, format.columns, stride, scratch, pos);
     }
-    if (seg.length % 2 === 1) seg.push(128); // a no-op byte keeps each segment even (G.5)
-    encoded.push(seg);
+    if (pos % 2 === 1) scratch[pos++] = 128; // a no-op byte keeps each segment even (G.5)
+    encoded.push(scratch.slice(0, pos));
   }
   const total = 64 + encoded.reduce((n, s) => n + s.length, 0);
   const out = new Uint8Array(total);
