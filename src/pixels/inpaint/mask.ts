@@ -111,8 +111,9 @@ export function unionMasks(first: Mask, ...rest: readonly Mask[]): Mask {
 
 /** How many pixels a mask sets. */
 export function maskArea(mask: Mask): number {
+  const data = mask.data;
   let n = 0;
-  for (const v of mask.data) if (v) n++;
+  for (let i = 0; i < data.length; i++) if (data[i]) n++;
   return n;
 }
 
