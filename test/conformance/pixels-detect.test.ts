@@ -113,24 +113,39 @@ describe('synthetic burned-in text on real CT, MR and US', () => {
   });
 });
 
-describe('text-free CT and MR frames', () => {
+describe('text-free CT, MR, NM and PT frames', () => {
   const free = baseFrames(dicomDir).filter((b) => !b.hasOwnText);
 
   /**
-   * Text-free CT and MR frames of the corpus beyond the synthetic suite's bases, each checked by
-   * eye on a preview: lossy JPEG and JPEG 2000 CT (compression noise makes no print), big-endian
-   * CT, an abdominal MR with an overlay plane (the overlay is not in the pixels).
+   * Text-free CT, MR, NM and PT frames of the corpus beyond the synthetic suite's bases, each
+   * checked by eye on a rendering of the frame: lossy JPEG and JPEG 2000 CT (compression noise
+   * makes no print), big-endian CT, an abdominal MR with an overlay plane (the overlay is not in
+   * the pixels), a noisy contrast-enhanced abdominal CT in JPEG 2000 whose bright bowel specks
+   * line up like small glyphs (explicit_VR-UN), the same CT and MR slices in their other
+   * transfer syntaxes, nuclear-medicine whole-body scans and a PET slice in colour.
    */
   const moreFree = [
+    'pydicom-data/explicit_VR-UN.dcm',
     'pydicom/693_J2KI.dcm',
     'dicomParser/encapsulated__multi-frame__CT0012.fragmented_no_bot_jpeg_baseline.51.dcm',
     'dicomParser/encapsulated__multi-frame__CT0012.not_fragmented_bot_rle.dcm',
+    'dicomParser/encapsulated__multi-frame__CT0012.fragmented_no_bot_jpeg_lossless.57.dcm',
+    'dicomParser/encapsulated__multi-frame__CT0012.fragmented_no_bot_jpeg_ls.81.dcm',
+    'dicomParser/encapsulated__single-frame__CT1_UNC.fragmented_bot_jpeg_ls.80.dcm',
     'dicomParser/CT1_UNC.explicit_big_endian.dcm',
+    'pydicom-data/bad_sequence.dcm',
     'pydicom/examples_overlay.dcm',
     'pydicom/MR_small_RLE.dcm',
+    'pydicom/MR_small_bigendian.dcm',
+    'pydicom/MR_small_jp2klossless.dcm',
+    'pydicom/MR_small_jpeg_ls_lossless.dcm',
+    'pydicom/JPEG-lossy.dcm',
+    'pydicom/JPEG2000.dcm',
+    'pydicom/JPGExtended.dcm',
+    'presidio/RGB_ORIGINAL.dcm',
   ];
 
-  it('flags nothing on any text-free CT or MR frame of the corpus (anatomy stays bit-identical)', async () => {
+  it('flags nothing on any text-free CT, MR, NM or PT frame of the corpus (anatomy stays bit-identical)', async () => {
     const flagged: string[] = [];
     let frames = 0;
     for (const b of free) {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { unreadRuns } from '../../../src/pixels/detect/detector.js';
-import { candidateLines, components, prefilter } from '../../../src/pixels/detect/prefilter.js';
+import { candidateLines, components, DEFAULT_PREFILTER, lineContrastToNoise, prefilter } from '../../../src/pixels/detect/prefilter.js';
 import { maskText, TextDigester } from '../../../src/pixels/detect/text-mask.js';
 import { binarise, displayPlane, rowTopHat, textView, whiteTopHat, type BinaryImage } from '../../../src/pixels/detect/windowing.js';
 import type { Frame, PixelFormat } from '../../../src/pixels/types.js';
 import { readFixture } from '../support/dicom.js';
+import { seededRandom } from '../../support/random.js';
 
 function mono(rows: number, columns: number, photometric: 'MONOCHROME1' | 'MONOCHROME2', data: Int16Array): Frame {
   const format: PixelFormat = { rows, columns, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 12, highBit: 11, pixelRepresentation: 1, photometric };
@@ -143,6 +144,36 @@ describe('pre-filter', () => {
     expect(drawn((g) => (g % 2 === 0 ? 2047 : 1850)).length).toBeGreaterThanOrEqual(1);
     // Every glyph bright but each a different brightness, as bone edges are: not a line of print.
     expect(drawn((g) => 1400 + 100 * g)).toEqual([]);
+  });
+});
+
+describe('contrast of a line over the noise around it', () => {
+  /** A 200×80 frame: background 500 plus uniform noise of ±amplitude, a row of glyphs `contrast` above it. */
+  function noisyLine(amplitude: number, contrast: number): Frame {
+    const random = seededRandom(11);
+    const data = new Int16Array(200 * 80);
+    for (let i = 0; i < data.length; i++) data[i] = 500 + Math.round((2 * random() - 1) * amplitude);
+    const marks = new Uint8Array(200 * 80);
+    drawGlyphRow(marks, 200, 20, 50, 6, 12);
+    for (let i = 0; i < marks.length; i++) if (marks[i]) data[i] = 500 + contrast;
+    // Air in one corner gives the frame a CT-like range, so the print is not its whole range.
+    for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) data[y * 200 + x] = -1000;
+    return mono(80, 200, 'MONOCHROME2', data);
+  }
+  const line = { box: { x: 20, y: 39, width: 100, height: 12 }, glyphHeight: 12, tallest: 12, glyphs: 6, level: 0 };
+
+  it('measures the print far above flat or mildly noisy background, and specks of noise barely above it', () => {
+    expect(lineContrastToNoise(textView(noisyLine(0, 300)).plane, line)).toBe(Infinity);
+    expect(lineContrastToNoise(textView(noisyLine(10, 300)).plane, line)).toBeGreaterThan(20);
+    expect(lineContrastToNoise(textView(noisyLine(40, 120)).plane, line)).toBeLessThan(DEFAULT_PREFILTER.minContrastToNoise);
+  });
+
+  it('keeps print standing well above the noise, and drops a line of one value that rises only a few noise steps above it', () => {
+    const on = (frame: Frame, settings = DEFAULT_PREFILTER) => prefilter(textView(frame), [], settings).filter((l) => l.box.y <= 50 && l.box.y + l.box.height >= 40 && l.box.x <= 30);
+    expect(on(noisyLine(10, 300)).length).toBeGreaterThanOrEqual(1);
+    // The geometry and one-value rules take the faint line for print; the noise rule does not.
+    expect(on(noisyLine(40, 120), { ...DEFAULT_PREFILTER, minContrastToNoise: 0 }).length).toBeGreaterThanOrEqual(1);
+    expect(on(noisyLine(40, 120))).toEqual([]);
   });
 });
 
