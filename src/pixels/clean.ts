@@ -65,14 +65,6 @@ function decimalTriple(element: Element | undefined): readonly [number, number, 
 const MAX_PASSES = 3;
 
 /** Whether any pixel of `box` is in `mask`. */
-function touchesMask(box: Box, mask: Mask): boolean {
-  for (let y = Math.max(0, box.y); y < Math.min(mask.rows, box.y + box.height); y++) {
-    const row = y * mask.columns;
-    for (let x = Math.max(0, box.x); x < Math.min(mask.columns, box.x + box.width); x++) if (mask.data[row + x]) return true;
-  }
-  return false;
-}
-
 /** One thread's cleaner: rules and marked regions loaded once, the OCR engines started on first use. */
 export class PixelCleaner {
   #detector: Promise<TextDetector> | undefined;
@@ -163,9 +155,7 @@ export class PixelCleaner {
         // Read the cleaned frame again: a word still found across what OCR found (a glyph its box
         // did not cover) grows the mask, and the frame is cleaned again.
         if (!textMask) break;
-        const mask = textMask;
-        const residual = await (await this.detector()).detect(cleaned, { frameIndex: index, covered: declared.map((f) => f.box), prefilter: this.settings.prefilter });
-        const fresh = residual.filter((r) => touchesMask(r.box, mask));
+        const fresh = await (await this.detector()).detect(cleaned, { frameIndex: index, covered: declared.map((f) => f.box), prefilter: this.settings.prefilter, near: textMask });
         if (fresh.length === 0) break;
         if (pass === MAX_PASSES) {
           throw new PixelCleaningError(`frame ${index}: text is still found in the cleaned area after ${MAX_PASSES} cleaning passes (${fresh.length} word box(es)); not written`);

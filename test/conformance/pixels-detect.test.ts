@@ -11,6 +11,7 @@ import { openPixelData } from '../../src/pixels/codec/pixel-data.js';
 import { createTextDetector, type TextDetector } from '../../src/pixels/detect/detector.js';
 import { prefilter } from '../../src/pixels/detect/prefilter.js';
 import { textView } from '../../src/pixels/detect/windowing.js';
+import { boxesToMask, dilateMask, touchesMask } from '../../src/pixels/inpaint/mask.js';
 import type { Finding, Frame } from '../../src/pixels/types.js';
 import { dicomDir } from './helpers.js';
 import { baseFrames, findingArea, syntheticSuite, wordCovered, type SyntheticImage } from './support/synthetic-text.js';
@@ -212,6 +213,24 @@ describe('presidio images with burned-in text (ground_truth.json)', () => {
       const findings = await detector.detect(frame, { frameIndex: 0, prefilter: on });
       expect(uncovered('sample_data/2_ORIGINAL.dcm', findings)).toEqual([]);
     }
+  });
+
+  it('a reading near a mask (the read-again check of a cleaned frame) gives exactly the full reading\'s findings that touch it', async () => {
+    const frame = await frameOf('2_ORIGINAL.dcm');
+    const { rows, columns } = frame.format;
+    const full = await detector.detect(frame, { frameIndex: 0 });
+    const words = full.filter((f) => f.text !== undefined);
+    expect(words.length).toBeGreaterThan(3);
+    const key = (f: Finding) => `${f.box.x},${f.box.y},${f.box.width},${f.box.height},${f.text?.digest ?? ''}`;
+    for (const chosen of [words[0]!, words[words.length - 1]!]) {
+      const mask = dilateMask(boxesToMask([chosen.box], rows, columns), 2);
+      const near = await detector.detect(frame, { frameIndex: 0, near: mask });
+      const expected = full.filter((f) => touchesMask(f.box, mask));
+      expect(near.map(key).sort()).toEqual(expected.map(key).sort());
+      expect(near.length).toBeGreaterThan(0);
+      expect(near.length).toBeLessThan(full.length);
+    }
+    await expect(detector.detect(frame, { frameIndex: 0, near: boxesToMask([], rows + 1, columns) })).rejects.toThrow(/hints\.near: a 394×553 mask for a 394×552 frame/);
   });
 
   it('0_ORIGINAL (CR 1760×2140, MONOCHROME1, RLE): every ground-truth box is covered, in seconds', async () => {

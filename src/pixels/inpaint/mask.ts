@@ -109,6 +109,15 @@ export function unionMasks(first: Mask, ...rest: readonly Mask[]): Mask {
   return { rows: first.rows, columns: first.columns, data: out };
 }
 
+/** Whether any pixel of `box` (clipped to the mask) is set in `mask`. */
+export function touchesMask(box: Box, mask: Mask): boolean {
+  for (let y = Math.max(0, box.y); y < Math.min(mask.rows, box.y + box.height); y++) {
+    const row = y * mask.columns;
+    for (let x = Math.max(0, box.x); x < Math.min(mask.columns, box.x + box.width); x++) if (mask.data[row + x]) return true;
+  }
+  return false;
+}
+
 /** How many pixels a mask sets. */
 export function maskArea(mask: Mask): number {
   const data = mask.data;

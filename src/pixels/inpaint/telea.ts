@@ -8,13 +8,16 @@
  *   32-bit values only lose precision in the interpolated pixels, which are rounded and clamped
  *   to Bits Stored anyway.
  * Both methods only look at known pixels within `radius` of the pixel being filled, so OpenCV is
- * given just the mask's bounding box grown by a margin beyond that radius: a small mask on a large
- * frame costs little (the unit tests check that the result equals that of the whole frame).
+ * given windows around the mask's parts, each grown by a margin beyond that radius (parts whose
+ * windows meet share one): a small mask on a large frame costs little, and so do words in the
+ * four corners of a radiograph (the unit tests check that the result equals that of the whole
+ * frame).
  * Pixels outside the mask are never taken from OpenCV's output: the caller copies only masked
  * samples back, so the outside stays bit-identical by construction.
  */
 import type { PixelFormat, Mask } from '../types.js';
-import { maskBounds } from './mask.js';
+import type { Box } from '../types.js';
+import { maskComponents } from './mask.js';
 import { withOpenCvErrors, type CvMat, type OpenCv } from './opencv.js';
 
 export type OpenCvMethod = 'telea' | 'navier-stokes';
@@ -24,17 +27,49 @@ export type OpenCvMethod = 'telea' | 'navier-stokes';
  * beyond the radius the window reaches around the mask (Infinity: the whole frame).
  */
 export function openCvValues(cv: OpenCv, format: PixelFormat, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number, margin = 2): Float64Array {
-  const { rows, columns, samplesPerPixel: spp, bitsAllocated, bitsStored, pixelRepresentation } = format;
   const out = new Float64Array(values.length);
-  const bounds = maskBounds(mask);
-  if (!bounds) return out;
   const grow = Math.ceil(radius) + margin;
-  const x0 = Math.max(0, bounds.x - grow);
-  const y0 = Math.max(0, bounds.y - grow);
-  const x1 = Math.min(columns, bounds.x + bounds.width + grow);
-  const y1 = Math.min(rows, bounds.y + bounds.height + grow);
-  const w = x1 - x0;
-  const h = y1 - y0;
+  for (const window of maskWindows(mask, grow)) inpaintWindow(cv, format, values, mask, method, radius, window, out);
+  return out;
+}
+
+/**
+ * Boxes around the mask's 8-connected parts grown by `grow` and clipped to the frame, merged
+ * while any two meet: no masked pixel of one window lies within `grow` of another's.
+ */
+export function maskWindows(mask: Mask, grow: number): Box[] {
+  const { rows, columns } = mask;
+  if (!Number.isFinite(grow)) return maskComponents(mask).length ? [{ x: 0, y: 0, width: columns, height: rows }] : [];
+  let windows: Box[] = maskComponents(mask).map(({ bounds: b }) => {
+    const x = Math.max(0, b.x - grow);
+    const y = Math.max(0, b.y - grow);
+    return { x, y, width: Math.min(columns, b.x + b.width + grow) - x, height: Math.min(rows, b.y + b.height + grow) - y };
+  });
+  for (let merged = true; merged; ) {
+    merged = false;
+    const next: Box[] = [];
+    for (const w of windows) {
+      const i = next.findIndex((o) => o.x < w.x + w.width && w.x < o.x + o.width && o.y < w.y + w.height && w.y < o.y + o.height);
+      if (i < 0) {
+        next.push(w);
+        continue;
+      }
+      const o = next[i]!;
+      const x = Math.min(o.x, w.x);
+      const y = Math.min(o.y, w.y);
+      next[i] = { x, y, width: Math.max(o.x + o.width, w.x + w.width) - x, height: Math.max(o.y + o.height, w.y + w.height) - y };
+      merged = true;
+    }
+    windows = next;
+  }
+  return windows;
+}
+
+/** Inpaints one window of the frame with OpenCV, writing its masked values into `out`. */
+function inpaintWindow(cv: OpenCv, format: PixelFormat, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number, window: Box, out: Float64Array): void {
+  const { columns, samplesPerPixel: spp, bitsAllocated, bitsStored, pixelRepresentation } = format;
+  const { x: x0, y: y0, width: w, height: h } = window;
+  const x1 = x0 + w;
   const flag = method === 'telea' ? cv.INPAINT_TELEA : cv.INPAINT_NS;
   const what = `${method} inpainting`;
   const unsigned = pixelRepresentation === 0;
@@ -77,7 +112,6 @@ export function openCvValues(cv: OpenCv, format: PixelFormat, values: Float64Arr
         }
       }
     }
-    return out;
   } finally {
     for (const m of mats) m.delete();
   }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boxesToMask, loadOpenCv } from '../../../src/pixels/inpaint/index.js';
-import { openCvValues } from '../../../src/pixels/inpaint/telea.js';
+import { maskWindows, openCvValues } from '../../../src/pixels/inpaint/telea.js';
 import type { PixelFormat } from '../../../src/pixels/types.js';
 
 describe('the OpenCV.js build', () => {
@@ -57,8 +57,12 @@ describe('the OpenCV.js build', () => {
     for (const [spp, bits, pr] of [[1, 16, 1], [1, 16, 0], [3, 8, 0], [1, 8, 0]] as const) {
       const format: PixelFormat = { rows: 80, columns: 90, samplesPerPixel: spp, bitsAllocated: bits, bitsStored: bits, highBit: bits - 1, pixelRepresentation: pr, photometric: spp === 3 ? 'RGB' : 'MONOCHROME2' };
       const values = Float64Array.from({ length: 80 * 90 * spp }, () => Math.floor(next() * 250));
-      const mask = boxesToMask([{ x: 30, y: 20, width: 14, height: 9 }, { x: 50, y: 35, width: 3, height: 12 }], 80, 90);
-      for (const method of ['telea', 'navier-stokes'] as const) {
+      const near = boxesToMask([{ x: 30, y: 20, width: 14, height: 9 }, { x: 50, y: 35, width: 3, height: 12 }], 80, 90);
+      // Words in opposite corners: separate windows, each read alone.
+      const corners = boxesToMask([{ x: 1, y: 2, width: 12, height: 5 }, { x: 75, y: 70, width: 14, height: 8 }, { x: 2, y: 72, width: 6, height: 6 }, { x: 60, y: 4, width: 20, height: 4 }], 80, 90);
+      expect(maskWindows(corners, 5)).toHaveLength(4);
+      expect(maskWindows(near, 5)).toHaveLength(1);
+      for (const [method, mask] of [['telea', near], ['navier-stokes', near], ['telea', corners], ['navier-stokes', corners]] as const) {
         const windowed = openCvValues(cv, format, values, mask, method, 3);
         const whole = openCvValues(cv, format, values, mask, method, 3, Infinity);
         let differing = 0;
