@@ -54,7 +54,7 @@ export function meaningfulValues(frame: Frame): Float64Array {
   const f = frame.format;
   const signedArray = frame.data instanceof Int8Array || frame.data instanceof Int16Array || frame.data instanceof Int32Array;
   // The common case, all bits stored in an array of the right signedness, needs no masking.
-  if (f.bitsStored === f.bitsAllocated && signedArray === (f.pixelRepresentation === 1)) return Float64Array.from(frame.data);
+  if (f.bitsStored === f.bitsAllocated && signedArray === (f.pixelRepresentation === 1)) return new Float64Array(frame.data);
   const read = valueReader(f);
   const out = new Float64Array(frame.data.length);
   const data = frame.data;
