@@ -13,19 +13,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asciiValue, encodeAscii, type Dataset, type Element } from '../../src/dicom/dataset.js';
+import { asciiValue, type Dataset } from '../../src/dicom/dataset.js';
 import { readDicom } from '../../src/dicom/reader.js';
 import { tag, Tags, type Tag } from '../../src/dicom/tag.js';
-import { encodeDicomToBuffer, FILE_META_VERSION } from '../../src/dicom/writer.js';
-import type { VR } from '../../src/dicom/vr.js';
+import { encodeDicomToBuffer } from '../../src/dicom/writer.js';
 import { readDicomSeries, type DicomSeriesVolume } from '../../src/volume/dicom-series.js';
 import { writeDicomSeries } from '../../src/volume/dicom-series-writer.js';
 import { defaceVolume, type DefaceResult } from '../../src/volume/deface/deface.js';
 import type { DefaceRunReport } from '../../src/volume/deface/run.js';
-import { gridDifference, indexToWorld } from '../../src/volume/geometry.js';
+import { gridDifference } from '../../src/volume/geometry.js';
 import { readNifti } from '../../src/volume/nifti.js';
-import type { Grid, Vec3, Volume } from '../../src/volume/volume.js';
+import type { Grid, Volume } from '../../src/volume/volume.js';
 import { repoRoot, sharedDataDir } from './helpers.js';
+import { decimals, el, rightHanded, T1_HEAD, writeHeaderSeries } from './support/head-series.js';
 
 const CLI = path.join(repoRoot, 'dist', 'cli', 'main.js');
 /** One defacing takes about 20 s on tfjs' WebAssembly backend, minutes on its JavaScript CPU backend. */
@@ -79,82 +79,16 @@ const t = {
   RescaleIntercept: tag(0x0028, 0x1052),
   RescaleSlope: tag(0x0028, 0x1053),
 };
-const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 const STUDY_UID = '1.2.826.0.1.3680043.10.1234.1';
 const SERIES_UID = '1.2.826.0.1.3680043.10.1234.1.2';
 
-const el = (tg: Tag, vr: VR, value: string): Element => ({ kind: 'value', tag: tg, vr, bytes: encodeAscii(value, vr === 'UI' ? 0 : 0x20) });
-const us = (tg: Tag, value: number): Element => ({ kind: 'value', tag: tg, vr: 'US', bytes: Uint8Array.of(value & 0xff, value >> 8) });
-const ds = (values: readonly number[]) => values.map((v) => String(Number(v.toPrecision(10)))).join('\\');
-
-/** The grid with a right-handed axis system: DICOM slices are ordered along row × column. */
-function rightHanded(volume: Volume): Volume {
-  const d = volume.grid.direction;
-  const det = d[0]! * (d[4]! * d[8]! - d[7]! * d[5]!) - d[3]! * (d[1]! * d[8]! - d[7]! * d[2]!) + d[6]! * (d[1]! * d[5]! - d[4]! * d[2]!);
-  if (det > 0) return volume;
-  const [nx, ny, nz] = volume.grid.dims;
-  const data = volume.data.slice();
-  const slice = nx * ny;
-  for (let k = 0; k < nz; k++) data.set(volume.data.subarray((nz - 1 - k) * slice, (nz - k) * slice), k * slice);
-  const grid: Grid = { ...volume.grid, origin: indexToWorld(volume.grid, 0, 0, nz - 1), direction: [...d.slice(0, 6), -d[6]!, -d[7]!, -d[8]!] };
-  return { grid, data };
-}
 
 /**
  * A synthetic MR series on the grid (pixels zero), one file per slice: the header template of
- * the head series. Positions are the centre of each slice's first pixel along the k axis.
+ * the head series, with planted fake identities.
  */
 function templateSeries(grid: Grid, dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const [nx, ny, nz] = grid.dims;
-  const [si, sj, sk] = grid.spacing;
-  const d = grid.direction;
-  for (let k = 0; k < nz; k++) {
-    const position: Vec3 = indexToWorld(grid, 0, 0, k);
-    const sop = `${SERIES_UID}.${k + 1}`;
-    const dataset = new Map<Tag, Element>(
-      [
-        el(t.ImageType, 'CS', 'ORIGINAL\\PRIMARY\\M\\ND'),
-        el(t.SOPClassUID, 'UI', MR_IMAGE_STORAGE),
-        el(t.SOPInstanceUID, 'UI', sop),
-        el(t.StudyDate, 'DA', '20240102'),
-        el(t.Modality, 'CS', 'MR'),
-        el(t.StudyDescription, 'LO', 'MRI BRAIN'),
-        el(t.SeriesDescription, 'LO', 'T1 axial'),
-        el(t.PatientName, 'PN', 'Quux^Zorblatt'),
-        el(t.PatientID, 'LO', 'MRN55501234'),
-        el(t.BodyPartExamined, 'CS', 'HEAD'),
-        el(t.SliceThickness, 'DS', ds([sk])),
-        el(t.SpacingBetweenSlices, 'DS', ds([sk])),
-        el(t.StudyInstanceUID, 'UI', STUDY_UID),
-        el(t.SeriesInstanceUID, 'UI', SERIES_UID),
-        el(t.InstanceNumber, 'IS', String(k + 1)),
-        el(t.ImagePositionPatient, 'DS', ds(position)),
-        el(t.ImageOrientationPatient, 'DS', ds(d.slice(0, 6))),
-        el(t.FrameOfReferenceUID, 'UI', `${STUDY_UID}.9`),
-        us(t.SamplesPerPixel, 1),
-        el(t.PhotometricInterpretation, 'CS', 'MONOCHROME2'),
-        us(t.Rows, ny),
-        us(t.Columns, nx),
-        // Pixel Spacing is [between rows, between columns] = [j, i].
-        el(t.PixelSpacing, 'DS', ds([sj, si])),
-        us(t.BitsAllocated, 16),
-        us(t.BitsStored, 12),
-        us(t.HighBit, 11),
-        us(t.PixelRepresentation, 0),
-        el(t.RescaleIntercept, 'DS', '0'),
-        el(t.RescaleSlope, 'DS', '1'),
-        { kind: 'value', tag: Tags.PixelData, vr: 'OW', bytes: new Uint8Array(2 * nx * ny) },
-      ].map((e) => [e.tag, e]),
-    );
-    const meta = new Map<Tag, Element>([
-      [FILE_META_VERSION.tag, FILE_META_VERSION],
-      [Tags.MediaStorageSOPClassUID, el(Tags.MediaStorageSOPClassUID, 'UI', MR_IMAGE_STORAGE)],
-      [Tags.MediaStorageSOPInstanceUID, el(Tags.MediaStorageSOPInstanceUID, 'UI', sop)],
-      [Tags.TransferSyntaxUID, el(Tags.TransferSyntaxUID, 'UI', '1.2.840.10008.1.2.1')],
-    ]);
-    writeFileSync(path.join(dir, `IM${String(k + 1).padStart(4, '0')}`), encodeDicomToBuffer({ meta, dataset }));
-  }
+  writeHeaderSeries(grid, dir, { ...T1_HEAD, studyUid: STUDY_UID, seriesUid: SERIES_UID, extra: [el(t.SpacingBetweenSlices, 'DS', decimals([grid.spacing[2]]))] });
 }
 
 function text(d: Dataset, tg: Tag): string | undefined {

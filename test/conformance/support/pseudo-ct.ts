@@ -22,18 +22,12 @@
  * The values are Int16 Hounsfield units; a DICOM CT series stores them with Rescale Intercept
  * −1024 and slope 1 (dicom-series-writer inverts the rescale).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { encodeAscii, type Element } from '../../../src/dicom/dataset.js';
-import { tag, Tags, type Tag } from '../../../src/dicom/tag.js';
-import type { VR } from '../../../src/dicom/vr.js';
-import { encodeDicomToBuffer, FILE_META_VERSION } from '../../../src/dicom/writer.js';
+import { tag } from '../../../src/dicom/tag.js';
 import { dilateMask } from '../../../src/volume/deface/face-mask.js';
 import { skinThreshold } from '../../../src/volume/deface/render.js';
-import { readDicomSeries, type DicomSeriesVolume } from '../../../src/volume/dicom-series.js';
-import { writeDicomSeries } from '../../../src/volume/dicom-series-writer.js';
-import { indexToWorld } from '../../../src/volume/geometry.js';
+import type { DicomSeriesVolume } from '../../../src/volume/dicom-series.js';
 import type { Grid, Mask, Volume } from '../../../src/volume/volume.js';
+import { el, writeHeadSeries } from './head-series.js';
 
 export const PADDING_HU = -3024;
 export const AIR_HU = -1000;
@@ -162,105 +156,36 @@ function outsideAir(grid: Grid, data: ArrayLike<number>, skin: number): Uint8Arr
 // ---------------------------------------------------------------------------------------------
 // As a DICOM CT series
 
-const t = {
-  ImageType: tag(0x0008, 0x0008),
-  SOPClassUID: tag(0x0008, 0x0016),
-  SOPInstanceUID: tag(0x0008, 0x0018),
-  StudyDate: tag(0x0008, 0x0020),
-  Modality: tag(0x0008, 0x0060),
-  StudyDescription: tag(0x0008, 0x1030),
-  SeriesDescription: tag(0x0008, 0x103e),
-  PatientName: tag(0x0010, 0x0010),
-  PatientID: tag(0x0010, 0x0020),
-  BodyPartExamined: tag(0x0018, 0x0015),
-  SliceThickness: tag(0x0018, 0x0050),
-  KVP: tag(0x0018, 0x0060),
-  StudyInstanceUID: tag(0x0020, 0x000d),
-  SeriesInstanceUID: tag(0x0020, 0x000e),
-  InstanceNumber: tag(0x0020, 0x0013),
-  ImagePositionPatient: tag(0x0020, 0x0032),
-  ImageOrientationPatient: tag(0x0020, 0x0037),
-  FrameOfReferenceUID: tag(0x0020, 0x0052),
-  SamplesPerPixel: tag(0x0028, 0x0002),
-  PhotometricInterpretation: tag(0x0028, 0x0004),
-  Rows: tag(0x0028, 0x0010),
-  Columns: tag(0x0028, 0x0011),
-  PixelSpacing: tag(0x0028, 0x0030),
-  BitsAllocated: tag(0x0028, 0x0100),
-  BitsStored: tag(0x0028, 0x0101),
-  HighBit: tag(0x0028, 0x0102),
-  PixelRepresentation: tag(0x0028, 0x0103),
-  RescaleIntercept: tag(0x0028, 0x1052),
-  RescaleSlope: tag(0x0028, 0x1053),
-  RescaleType: tag(0x0028, 0x1054),
-};
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 export const CT_STUDY_UID = '1.2.826.0.1.3680043.10.1234.7';
 export const CT_SERIES_UID = '1.2.826.0.1.3680043.10.1234.7.2';
-
-const el = (tg: Tag, vr: VR, value: string): Element => ({ kind: 'value', tag: tg, vr, bytes: encodeAscii(value, vr === 'UI' ? 0 : 0x20) });
-const us = (tg: Tag, value: number): Element => ({ kind: 'value', tag: tg, vr: 'US', bytes: Uint8Array.of(value & 0xff, value >> 8) });
-const decimals = (values: readonly number[]) => values.map((v) => String(Number(v.toPrecision(10)))).join('\\');
 
 /**
  * Writes `volume` (Hounsfield units on a right-handed grid) as a DICOM CT series into `dir`, one
  * CT Image Storage file per slice along k: signed 16-bit pixels, Rescale Intercept −1024, slope 1,
  * Rescale Type HU, with planted fake identities. Returns the series read back.
  */
-export async function writeCtSeries(volume: Volume<Int16Array>, dir: string): Promise<DicomSeriesVolume> {
-  const headers = `${dir}.headers`;
-  mkdirSync(headers, { recursive: true });
-  const grid = volume.grid;
-  const [nx, ny, nz] = grid.dims;
-  const [si, sj, sk] = grid.spacing;
-  for (let k = 0; k < nz; k++) {
-    const sop = `${CT_SERIES_UID}.${k + 1}`;
-    const dataset = new Map<Tag, Element>(
-      [
-        el(t.ImageType, 'CS', 'ORIGINAL\\PRIMARY\\AXIAL'),
-        el(t.SOPClassUID, 'UI', CT_IMAGE_STORAGE),
-        el(t.SOPInstanceUID, 'UI', sop),
-        el(t.StudyDate, 'DA', '20240305'),
-        el(t.Modality, 'CS', 'CT'),
-        el(t.StudyDescription, 'LO', 'CT HEAD'),
-        el(t.SeriesDescription, 'LO', 'pseudo-CT head (synthetic)'),
-        el(t.PatientName, 'PN', 'Quux^Zorblatt'),
-        el(t.PatientID, 'LO', 'MRN55507777'),
-        el(t.BodyPartExamined, 'CS', 'HEAD'),
-        el(t.SliceThickness, 'DS', decimals([sk])),
-        el(t.KVP, 'DS', '120'),
-        el(t.StudyInstanceUID, 'UI', CT_STUDY_UID),
-        el(t.SeriesInstanceUID, 'UI', CT_SERIES_UID),
-        el(t.InstanceNumber, 'IS', String(k + 1)),
-        el(t.ImagePositionPatient, 'DS', decimals(indexToWorld(grid, 0, 0, k))),
-        el(t.ImageOrientationPatient, 'DS', decimals(grid.direction.slice(0, 6))),
-        el(t.FrameOfReferenceUID, 'UI', `${CT_STUDY_UID}.9`),
-        us(t.SamplesPerPixel, 1),
-        el(t.PhotometricInterpretation, 'CS', 'MONOCHROME2'),
-        us(t.Rows, ny),
-        us(t.Columns, nx),
-        el(t.PixelSpacing, 'DS', decimals([sj, si])),
-        us(t.BitsAllocated, 16),
-        us(t.BitsStored, 16),
-        us(t.HighBit, 15),
-        us(t.PixelRepresentation, 1),
-        el(t.RescaleIntercept, 'DS', '-1024'),
-        el(t.RescaleSlope, 'DS', '1'),
-        el(t.RescaleType, 'LO', 'HU'),
-        { kind: 'value', tag: Tags.PixelData, vr: 'OW', bytes: new Uint8Array(2 * nx * ny) },
-      ].map((e) => [e.tag, e]),
-    );
-    const meta = new Map<Tag, Element>([
-      [FILE_META_VERSION.tag, FILE_META_VERSION],
-      [Tags.MediaStorageSOPClassUID, el(Tags.MediaStorageSOPClassUID, 'UI', CT_IMAGE_STORAGE)],
-      [Tags.MediaStorageSOPInstanceUID, el(Tags.MediaStorageSOPInstanceUID, 'UI', sop)],
-      [Tags.TransferSyntaxUID, el(Tags.TransferSyntaxUID, 'UI', '1.2.840.10008.1.2.1')],
-    ]);
-    writeFileSync(path.join(headers, `CT${String(k + 1).padStart(4, '0')}`), encodeDicomToBuffer({ meta, dataset }));
-  }
-  const layout = await readDicomSeries(headers);
-  // The values go in through the series writer, which stores HU + 1024 (the inverse rescale).
-  await writeDicomSeries({ grid: layout.grid, data: volume.data }, layout, dir, { derivationDescription: 'pseudo-CT (synthetic) from a T1 head', uidSeed: 'pseudo-ct', uidKey: Buffer.alloc(32, 3) });
-  rmSync(headers, { recursive: true, force: true });
-  return readDicomSeries(dir);
+export function writeCtSeries(volume: Volume<Int16Array>, dir: string): Promise<DicomSeriesVolume> {
+  return writeHeadSeries(
+    volume,
+    dir,
+    {
+      sopClassUid: CT_IMAGE_STORAGE,
+      modality: 'CT',
+      imageType: 'ORIGINAL\\PRIMARY\\AXIAL',
+      studyUid: CT_STUDY_UID,
+      seriesUid: CT_SERIES_UID,
+      studyDate: '20240305',
+      studyDescription: 'CT HEAD',
+      seriesDescription: 'pseudo-CT head (synthetic)',
+      patientName: 'Quux^Zorblatt',
+      patientId: 'MRN55507777',
+      bitsStored: 16,
+      signed: true,
+      rescale: { intercept: -1024, slope: 1 },
+      extra: [el(tag(0x0018, 0x0060), 'DS', '120'), el(tag(0x0028, 0x1054), 'LO', 'HU')],
+      filePrefix: 'CT',
+    },
+    'pseudo-CT (synthetic) from a T1 head',
+  );
 }
