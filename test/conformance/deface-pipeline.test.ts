@@ -25,7 +25,7 @@ import { gridDifference } from '../../src/volume/geometry.js';
 import { readNifti } from '../../src/volume/nifti.js';
 import type { Grid, Volume } from '../../src/volume/volume.js';
 import { repoRoot, sharedDataDir } from './helpers.js';
-import { decimals, el, rightHanded, T1_HEAD, writeHeaderSeries } from './support/head-series.js';
+import { decimals, el, rightHanded, t, T1_HEAD, writeHeaderSeries } from './support/head-series.js';
 
 const CLI = path.join(repoRoot, 'dist', 'cli', 'main.js');
 /** One defacing takes about 20 s on tfjs' WebAssembly backend, minutes on its JavaScript CPU backend. */
@@ -47,38 +47,6 @@ function radanon(...args: string[]): { code: number | null; stdout: string; stde
 // ---------------------------------------------------------------------------------------------
 // A NIfTI head as a DICOM MR series
 
-const t = {
-  ImageType: tag(0x0008, 0x0008),
-  SOPClassUID: tag(0x0008, 0x0016),
-  SOPInstanceUID: tag(0x0008, 0x0018),
-  StudyDate: tag(0x0008, 0x0020),
-  Modality: tag(0x0008, 0x0060),
-  StudyDescription: tag(0x0008, 0x1030),
-  SeriesDescription: tag(0x0008, 0x103e),
-  DerivationDescription: tag(0x0008, 0x2111),
-  PatientName: tag(0x0010, 0x0010),
-  PatientID: tag(0x0010, 0x0020),
-  BodyPartExamined: tag(0x0018, 0x0015),
-  SliceThickness: tag(0x0018, 0x0050),
-  SpacingBetweenSlices: tag(0x0018, 0x0088),
-  StudyInstanceUID: tag(0x0020, 0x000d),
-  SeriesInstanceUID: tag(0x0020, 0x000e),
-  InstanceNumber: tag(0x0020, 0x0013),
-  ImagePositionPatient: tag(0x0020, 0x0032),
-  ImageOrientationPatient: tag(0x0020, 0x0037),
-  FrameOfReferenceUID: tag(0x0020, 0x0052),
-  SamplesPerPixel: tag(0x0028, 0x0002),
-  PhotometricInterpretation: tag(0x0028, 0x0004),
-  Rows: tag(0x0028, 0x0010),
-  Columns: tag(0x0028, 0x0011),
-  PixelSpacing: tag(0x0028, 0x0030),
-  BitsAllocated: tag(0x0028, 0x0100),
-  BitsStored: tag(0x0028, 0x0101),
-  HighBit: tag(0x0028, 0x0102),
-  PixelRepresentation: tag(0x0028, 0x0103),
-  RescaleIntercept: tag(0x0028, 0x1052),
-  RescaleSlope: tag(0x0028, 0x1053),
-};
 const STUDY_UID = '1.2.826.0.1.3680043.10.1234.1';
 const SERIES_UID = '1.2.826.0.1.3680043.10.1234.1.2';
 

@@ -11,39 +11,22 @@ import type { VR } from '../../../src/dicom/vr.js';
 import { encodeDicomToBuffer, FILE_META_VERSION } from '../../../src/dicom/writer.js';
 import { readDicomSeries, type DicomSeriesVolume } from '../../../src/volume/dicom-series.js';
 import { writeDicomSeries } from '../../../src/volume/dicom-series-writer.js';
+import { VolumeTags } from '../../../src/volume/dicom-values.js';
 import { indexToWorld } from '../../../src/volume/geometry.js';
 import type { Grid, Volume } from '../../../src/volume/volume.js';
 
-const t = {
+/** The attributes a head series is written with, and tests read back. */
+export const t = {
+  ...VolumeTags,
   ImageType: tag(0x0008, 0x0008),
-  SOPClassUID: tag(0x0008, 0x0016),
-  SOPInstanceUID: tag(0x0008, 0x0018),
-  StudyDate: tag(0x0008, 0x0020),
-  Modality: tag(0x0008, 0x0060),
-  StudyDescription: tag(0x0008, 0x1030),
-  SeriesDescription: tag(0x0008, 0x103e),
-  PatientName: tag(0x0010, 0x0010),
-  PatientID: tag(0x0010, 0x0020),
+  StudyDate: Tags.StudyDate,
+  StudyDescription: Tags.StudyDescription,
+  DerivationDescription: tag(0x0008, 0x2111),
+  PatientName: Tags.PatientName,
+  PatientID: Tags.PatientID,
   BodyPartExamined: tag(0x0018, 0x0015),
-  SliceThickness: tag(0x0018, 0x0050),
-  StudyInstanceUID: tag(0x0020, 0x000d),
-  SeriesInstanceUID: tag(0x0020, 0x000e),
-  InstanceNumber: tag(0x0020, 0x0013),
-  ImagePositionPatient: tag(0x0020, 0x0032),
-  ImageOrientationPatient: tag(0x0020, 0x0037),
-  FrameOfReferenceUID: tag(0x0020, 0x0052),
-  SamplesPerPixel: tag(0x0028, 0x0002),
-  PhotometricInterpretation: tag(0x0028, 0x0004),
-  Rows: tag(0x0028, 0x0010),
-  Columns: tag(0x0028, 0x0011),
-  PixelSpacing: tag(0x0028, 0x0030),
-  BitsAllocated: tag(0x0028, 0x0100),
-  BitsStored: tag(0x0028, 0x0101),
-  HighBit: tag(0x0028, 0x0102),
-  PixelRepresentation: tag(0x0028, 0x0103),
-  RescaleIntercept: tag(0x0028, 0x1052),
-  RescaleSlope: tag(0x0028, 0x1053),
-};
+  StudyInstanceUID: Tags.StudyInstanceUID,
+} as const;
 
 export const el = (tg: Tag, vr: VR, value: string): Element => ({ kind: 'value', tag: tg, vr, bytes: encodeAscii(value, vr === 'UI' ? 0 : 0x20) });
 const us = (tg: Tag, value: number): Element => ({ kind: 'value', tag: tg, vr: 'US', bytes: Uint8Array.of(value & 0xff, value >> 8) });

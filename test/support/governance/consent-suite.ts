@@ -17,6 +17,7 @@ import { GovernanceError } from '../../../src/governance/errors.js';
 import { migrate } from '../../../src/governance/store.js';
 import { listWaivers, recordWaiver, revokeWaiver, WAIVER_CRITERION_IDS, WAIVERS_SCHEMA, waiverCovers, type WaiverInput } from '../../../src/governance/waivers.js';
 import type { Backend } from './backends.js';
+import { codeOf } from './refusals.js';
 
 const CURATOR: Actor = { id: 'u-cur', name: 'curator-a', roles: ['curator'], sites: ['site-a'], projects: ['p-1'] };
 const OTHER_CURATOR: Actor = { id: 'u-cur-b', name: 'curator-b', roles: ['curator'], sites: ['site-b'], projects: [] };
@@ -24,16 +25,6 @@ const DPO: Actor = { id: 'u-dpo', name: 'dpo', roles: ['dpo'], sites: ['*'], pro
 const RESEARCHER: Actor = { id: 'u-res', name: 'res', roles: ['researcher'], sites: [], projects: ['p-1'] };
 const NOW = new Date('2026-06-01T12:00:00Z');
 const HMB_PROJECT = { projectId: 'p-1', purposeCodes: ['HMB'] };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernanceError) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
 
 export function waiverInput(overrides: Partial<WaiverInput> = {}): WaiverInput {
   const criteria = Object.fromEntries(WAIVER_CRITERION_IDS.map((id) => [id, { met: true, justification: `the committee's finding for ${id}` }]));

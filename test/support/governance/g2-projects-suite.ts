@@ -7,16 +7,7 @@ import { castVote, declareConflict, getReview, openReview, recordDecision, renew
 import { GovernanceError } from '../../../src/governance/errors.js';
 import { closeProject, createProject, getProject, listProjects, setDecisionRule, submitProject, updateProject } from '../../../src/governance/projects.js';
 import { G2_SCHEMA, PROPOSAL, T0, actors, auditOf, days, emptyFolder, projectInState, someDataset, type StoreFactory } from './g2.js';
-
-async function refusal(p: Promise<unknown>): Promise<GovernanceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernanceError) return e;
-    throw e;
-  }
-  throw new Error('expected a GovernanceError, the operation succeeded');
-}
+import { refusal } from './refusals.js';
 
 export function projectsSuite(backend: string, factory: StoreFactory, options: { concurrencyOnly?: boolean; cleanup?: () => Promise<void> } = {}): void {
   describe(`projects and the DAC (${backend})`, () => {

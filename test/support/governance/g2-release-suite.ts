@@ -14,7 +14,6 @@ import { CONSENT_SCHEMA, recordConsentEvent } from '../../../src/governance/cons
 import { WAIVERS_SCHEMA, WAIVER_CRITERION_IDS, recordWaiver } from '../../../src/governance/waivers.js';
 import type { Db } from '../../../src/governance/db.js';
 import { registerDataset } from '../../../src/governance/datasets.js';
-import { GovernanceError } from '../../../src/governance/errors.js';
 import { MANIFEST_FILE, RELEASES_SCHEMA, createRelease, getRelease, listReleases, type Manifest } from '../../../src/governance/release.js';
 import { readDicom } from '../../../src/dicom/reader.js';
 import { encodeDicomToBuffer } from '../../../src/dicom/writer.js';
@@ -26,6 +25,7 @@ import { runDeid } from '../../../src/pipeline/run.js';
 import { walkFiles } from '../../../src/pipeline/walk.js';
 import { ROOT, textElement } from '../../unit/support/dicom.js';
 import { G2_SCHEMA, T0, actors, auditOf, days, projectInState, type StoreFactory } from './g2.js';
+import { refusal } from './refusals.js';
 
 const PatientSex = tag(0x0010, 0x0040);
 
@@ -77,16 +77,6 @@ async function researchIds(folder: string): Promise<string[]> {
   const ids = new Set<string>();
   for await (const rel of walkFiles(folder)) ids.add(asciiValue(readDicom(readFileSync(path.join(folder, rel))).dataset.get(Tags.PatientID))!.trim());
   return [...ids].sort();
-}
-
-async function refusal(p: Promise<unknown>): Promise<GovernanceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernanceError) return e;
-    throw e;
-  }
-  throw new Error('expected a GovernanceError, the operation succeeded');
 }
 
 export function releaseSuite(backend: string, factory: StoreFactory, options: { cleanup?: () => Promise<void> } = {}): void {

@@ -21,19 +21,10 @@ import {
   USERS_SCHEMA,
 } from '../../../src/governance/users.js';
 import type { Backend } from './backends.js';
+import { codeOf } from './refusals.js';
 
 const T0 = new Date('2026-03-01T10:00:00Z');
 const DAY = 86_400_000;
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernanceError) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
 
 export function usersSuite(backend: Backend): void {
   afterAll(() => backend.cleanup());

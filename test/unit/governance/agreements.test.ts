@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agreementStatus, createAgreement, getAgreement, linkProject, listAgreements, signAgreement, terminateAgreement, type Agreement } from '../../../src/governance/agreements.js';
+import { agreementStatus, createAgreement, getAgreement, linkProject, listAgreements, signAgreement, terminateAgreement } from '../../../src/governance/agreements.js';
 import type { Db } from '../../../src/governance/db.js';
-import { GovernanceError } from '../../../src/governance/errors.js';
 import { G2_SCHEMA, T0, actors, auditOf, days, emptyFolder, projectInState, someDataset, sqliteFactory } from '../../support/governance/g2.js';
-
-async function refusal(p: Promise<unknown>): Promise<GovernanceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof GovernanceError) return e;
-    throw e;
-  }
-  throw new Error('expected a GovernanceError');
-}
+import { refusal } from '../../support/governance/refusals.js';
 
 export const LDS = {
   permittedUsesAndDisclosures: 'Radiomics research on the limited data set, as described in the protocol',
@@ -49,12 +39,6 @@ describe('agreements', () => {
     startsAt: '2026-01-01',
     endsAt: '2027-01-01',
   };
-
-  async function signAll(ag: Agreement, at: Date): Promise<Agreement> {
-    let out = ag;
-    for (const p of ag.parties) out = await signAgreement(db, a.dpo, { agreementId: ag.id, partyId: p.id, signedBy: `signatory of ${p.name}`, signerRole: 'director' }, { now: at });
-    return out;
-  }
 
   it('is active only when every party has signed and the time is inside its term', async () => {
     const ag = await createAgreement(db, a.admin, { ...base, projects: [projectId] }, { now: T0 });
