@@ -36,7 +36,7 @@ import { asciiValue, encodeAscii, type Dataset, type DicomFile, type Element, ty
 import { tag, Tags, type Tag } from '../dicom/tag.js';
 import { encodeDicom } from '../dicom/writer.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../version.js';
-import type { Frame, PixelFormat, Samples } from '../pixels/types.js';
+import type { Frame, Samples } from '../pixels/types.js';
 import type { DicomSeriesVolume } from './dicom-series.js';
 import { functionalGroup, itemsOf, numberOf, readDicomFileIfDicom, textOf, VolumeTags as T } from './dicom-values.js';
 import { VolumeFormatError, VolumeGeometryError } from './errors.js';
@@ -319,7 +319,7 @@ async function replaceCompressedFrames(
   c: FileContext,
   layout: PixelLayout,
 ): Promise<{ file: DicomFile; clamped: number; note?: string }> {
-  const { openPixelData, replaceFrames, PixelDecodeError, PixelEncodeError } = await loadCodec();
+  const { newSamples, openPixelData, replaceFrames, PixelDecodeError, PixelEncodeError } = await loadCodec();
   const codecError = (e: unknown): unknown => (e instanceof PixelDecodeError || e instanceof PixelEncodeError ? new VolumeFormatError(e.message, file) : e);
   if (layout.sample !== 'integer') throw new VolumeFormatError('compressed float pixel data is not an image the codecs know', file);
   let pixels;
@@ -341,7 +341,7 @@ async function replaceCompressedFrames(
     const read = decodedReader(original, layout);
     const { slice, slope, intercept } = frames[f]!;
     const from = slice * c.frameSize;
-    const data = emptySamples(pixels.format, c.frameSize);
+    const data = newSamples(c.frameSize, pixels.format);
     let changed = false;
     for (let n = 0; n < c.frameSize; n++) {
       const s = converter.stored(c.volume.data[from + n]!, slope, intercept);
@@ -356,14 +356,6 @@ async function replaceCompressedFrames(
   } catch (e) {
     throw codecError(e);
   }
-}
-
-/** New samples of the array type frames of `format` come in (the codec layer checks the type). */
-function emptySamples(format: PixelFormat, count: number): Samples {
-  const signed = format.pixelRepresentation === 1;
-  if (format.bitsAllocated === 8) return signed ? new Int8Array(count) : new Uint8Array(count);
-  if (format.bitsAllocated === 16) return signed ? new Int16Array(count) : new Uint16Array(count);
-  return signed ? new Int32Array(count) : new Uint32Array(count);
 }
 
 /**

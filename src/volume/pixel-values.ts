@@ -38,7 +38,6 @@ export function storedReader(bytes: Uint8Array, layout: PixelLayout, little: boo
   if (layout.sample === 'float64') return (n) => view.getFloat64(8 * n, little);
   const shift = layout.highBit + 1 - layout.bitsStored;
   if (layout.bitsStored === 32) return layout.signed ? (n) => view.getInt32(4 * n, little) : (n) => view.getUint32(4 * n, little);
-  const mask = 2 ** layout.bitsStored - 1;
   const signBit = 2 ** (layout.bitsStored - 1);
   const range = 2 ** layout.bitsStored;
   const raw: (n: number) => number =
@@ -56,8 +55,22 @@ export function storedReader(bytes: Uint8Array, layout: PixelLayout, little: boo
       return v >= signBit ? v - range : v;
     };
   }
-  return (n) => {
-    const v = (raw(n) >>> shift) & mask;
+  const value = valueOfBits(layout);
+  return (n) => value(raw(n));
+}
+
+/**
+ * The stored value a sample's bit pattern holds (Bits Stored < 32): its Bits Stored bits ending
+ * at High Bit, two's complement when signed. The pattern may come unsigned (read from bytes) or
+ * as the container's signed number (a codec's Int16Array): only the bits up to High Bit count.
+ */
+function valueOfBits(layout: PixelLayout): (raw: number) => number {
+  const shift = layout.highBit + 1 - layout.bitsStored;
+  const mask = 2 ** layout.bitsStored - 1;
+  const signBit = 2 ** (layout.bitsStored - 1);
+  const range = 2 ** layout.bitsStored;
+  return (raw) => {
+    const v = (raw >>> shift) & mask;
     return layout.signed && v >= signBit ? v - range : v;
   };
 }
@@ -71,17 +84,8 @@ export function storedReader(bytes: Uint8Array, layout: PixelLayout, little: boo
  */
 export function decodedReader(samples: ArrayLike<number>, layout: PixelLayout): (n: number) => number {
   if (layout.bitsStored === layout.bitsAllocated) return (n) => samples[n]!;
-  const shift = layout.highBit + 1 - layout.bitsStored;
-  const divisor = 2 ** shift;
-  const container = 2 ** layout.bitsAllocated;
-  const range = 2 ** layout.bitsStored;
-  const signBit = 2 ** (layout.bitsStored - 1);
-  return (n) => {
-    let raw = samples[n]!;
-    if (raw < 0) raw += container; // the container's two's complement, as unsigned bits
-    const v = Math.floor(raw / divisor) % range;
-    return layout.signed && v >= signBit ? v - range : v;
-  };
+  const value = valueOfBits(layout);
+  return (n) => value(samples[n]!);
 }
 
 /**
