@@ -105,7 +105,7 @@ export async function decodeSegmentation(seg: SegFile, dicom: DicomFile): Promis
   if ((numberOf(seg.dataset, T.BitsAllocated, seg.littleEndian) ?? (seg.type === 'BINARY' ? 1 : 8)) === 1) {
     throw new VolumeFormatError(`compressed 1-bit segmentation frames (transfer syntax ${dicom.transferSyntax.uid}) are not decoded: the codecs take frames of 8, 16 or 32 bits`, seg.file);
   }
-  const { openPixelData, PixelDecodeError } = await loadCodec();
+  const { bytesOf, openPixelData, PixelDecodeError } = await loadCodec();
   try {
     const pixels = await openPixelData(dicom);
     if (!pixels) throw new VolumeFormatError('the segmentation has no pixel data', seg.file);
@@ -113,9 +113,7 @@ export async function decodeSegmentation(seg: SegFile, dicom: DicomFile): Promis
     const frameBytes = pixels.format.rows * pixels.format.columns * (pixels.format.bitsAllocated >> 3);
     const bytes = new Uint8Array(frameBytes * pixels.frameCount);
     for (let f = 0; f < pixels.frameCount; f++) {
-      const samples = pixels.decodeFrame(f).data;
-      // Samples are in machine order, little endian on every platform Node runs radanon on.
-      bytes.set(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength), f * frameBytes);
+      bytes.set(bytesOf(pixels.decodeFrame(f).data), f * frameBytes);
     }
     const dataset = new Map(seg.dataset).set(T.PixelData, { kind: 'value', tag: T.PixelData, vr: pixels.format.bitsAllocated === 8 ? 'OB' : 'OW', bytes });
     // Encapsulated syntaxes are all little endian: the other attributes keep their byte order.

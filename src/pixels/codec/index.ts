@@ -10,4 +10,4 @@ export { CodecRegistry, defaultRegistry } from './registry.js';
 export type { CodecPlugin, FrameDecoder, FrameEncoder } from './plugin.js';
 export type { StoredLayout } from './layout.js';
 export { Syntax, syntaxInfo, syntaxLabel, type SyntaxInfo } from './syntax.js';
-export { newSamples } from './samples.js';
+export { bytesOf, newSamples } from './samples.js';
