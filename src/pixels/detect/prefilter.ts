@@ -411,14 +411,15 @@ export function prefilter(view: TextView, covered: readonly Box[] = [], given: P
   const adaptive = blockThresholds(tophat, ADAPTIVE_BLOCK, ADAPTIVE_FLOOR * Math.max(view.high - view.low, 1e-6), ADAPTIVE_FACTOR);
   const renderings: { image: BinaryImage; threshold: number | BlockThresholds }[] = view.thresholds.map((t) => ({ image: binarise(tophat, t), threshold: t }));
   renderings.push({ image: binariseBlocks(tophat, adaptive), threshold: adaptive });
+  const lineValues: LineValues = { values: view.plane.data, tolerance: settings.valueTolerance * Math.max(view.high - view.low, 1e-6), extreme: view.high };
+  const standsOut = (l: LineShape) => settings.minContrastToNoise <= 0 || lineContrastToNoise(view.plane, l) >= settings.minContrastToNoise;
   renderings.forEach(({ image, threshold }, level) => {
     for (const b of covered) {
       const x0 = Math.max(0, b.x);
       const x1 = Math.min(image.width, b.x + b.width);
       for (let y = Math.max(0, b.y); y < Math.min(image.height, b.y + b.height); y++) if (x1 > x0) image.data.fill(0, y * image.width + x0, y * image.width + x1);
     }
-    const tol = settings.valueTolerance * Math.max(view.high - view.low, 1e-6);
-    for (const l of candidateLines(image, level, settings, { values: view.plane.data, tolerance: tol, extreme: view.high })) if (printLike(l) && (settings.minContrastToNoise <= 0 || lineContrastToNoise(view.plane, l) >= settings.minContrastToNoise)) lines.push({ ...l, threshold });
+    for (const l of candidateLines(image, level, settings, lineValues)) if (printLike(l) && standsOut(l)) lines.push({ ...l, threshold });
   });
   return lines;
 }
