@@ -100,7 +100,7 @@ export function skinThreshold(volume: Volume): number {
   // A CT's padding (−2000, −3024) would make a class of its own, and Otsu would split padding from
   // air; its bone and metal would stretch the tissue class. Clamped to air…bone, the two classes
   // are air and tissue again.
-  if (intensityKind(data) === 'ct') data = clampInPlace(Float32Array.from(data), CT_WINDOW_HU[0], CT_WINDOW_HU[1]);
+  if (intensityKind(data) === 'ct') data = clampInPlace(new Float32Array(data), CT_WINDOW_HU[0], CT_WINDOW_HU[1]);
   let min = Infinity;
   let max = -Infinity;
   for (let n = 0; n < data.length; n++) {
