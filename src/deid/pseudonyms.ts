@@ -64,8 +64,24 @@ function isSpace(b: number): boolean {
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/**
+ * The UID pseudonyms of a secret alone (they depend on nothing else): a UID under the 2.25 root
+ * (PS3.5 B.2), the first 128 bits of the HMAC with the UUID version (8, "custom") and variant
+ * bits set, so the result is a valid UUID-derived UID of at most 44 characters with no leading
+ * zeros. Verification uses it to recompute an output's UID from its original's.
+ */
+export function uidPseudonyms(secret: ProjectSecret): (original: string) => string {
+  const key = secret.deriveKey('uid');
+  return (original) => {
+    const h = createHmac('sha256', key).update(original).digest();
+    h[6] = (h[6]! & 0x0f) | 0x80;
+    h[8] = (h[8]! & 0x3f) | 0x80;
+    return `2.25.${BigInt('0x' + h.subarray(0, 16).toString('hex')).toString(10)}`;
+  };
+}
+
 export class Pseudonymizer {
-  readonly #uidKey: Buffer;
+  readonly #uidOf: (original: string) => string;
   readonly #idKey: Buffer;
   readonly #dateKey: Buffer;
   readonly #textKey: Buffer;
@@ -75,7 +91,7 @@ export class Pseudonymizer {
     secret: ProjectSecret,
     readonly settings: PseudonymSettings,
   ) {
-    this.#uidKey = secret.deriveKey('uid');
+    this.#uidOf = uidPseudonyms(secret);
     this.#idKey = secret.deriveKey('patient-id');
     this.#dateKey = secret.deriveKey('date-shift');
     this.#textKey = secret.deriveKey('text');
@@ -86,19 +102,11 @@ export class Pseudonymizer {
     if (min <= 0 && max >= 0 && min === max) throw new Error('a date shift range of exactly 0 days does not shift dates');
   }
 
-  /**
-   * A UID under the 2.25 root (PS3.5 B.2): the first 128 bits of the HMAC, with the UUID
-   * version (8, "custom") and variant bits set, so the result is a valid UUID-derived UID of at
-   * most 44 characters with no leading zeros.
-   */
+  /** The UID that replaces `original` (see uidPseudonyms). */
   uid(original: string): string {
     const cached = this.#uidCache.get(original);
     if (cached) return cached;
-    const h = createHmac('sha256', this.#uidKey).update(original).digest();
-    h[6] = (h[6]! & 0x0f) | 0x80;
-    h[8] = (h[8]! & 0x3f) | 0x80;
-    const value = BigInt('0x' + h.subarray(0, 16).toString('hex'));
-    const result = `2.25.${value.toString(10)}`;
+    const result = this.#uidOf(original);
     // Study, series and frame-of-reference UIDs recur file after file; instance UIDs do not:
     // a small cache catches the first without growing with the batch.
     if (this.#uidCache.size > 4096) this.#uidCache.clear();

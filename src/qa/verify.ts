@@ -19,7 +19,7 @@ import { pathStep, type PrivatePathStep } from '../deid/private-kb.js';
 import { decide, DEIDENTIFICATION_ATTRIBUTES, isGeneralizedValue, type RuleSettings } from '../deid/rules.js';
 import { DEIDENTIFICATION_METHOD_CODES, OPTION_NAMES, type OptionName } from '../deid/profile.js';
 import { EMPTY_RECIPE, findRecipeRule, SUPPRESSED_VALUE, type Recipe, type RecipeRule } from '../deid/recipe.js';
-import { Pseudonymizer, type ProjectSecret } from '../deid/pseudonyms.js';
+import { uidPseudonyms, type ProjectSecret } from '../deid/pseudonyms.js';
 import { CLASS_UID_ATTRIBUTES } from '../deid/safe-attributes.js';
 import { DICOMDIR_SOP_CLASS } from '../pipeline/process-file.js';
 import { walkFiles } from '../pipeline/walk.js';
@@ -499,9 +499,7 @@ function searchPaired(ds: Dataset, values: Map<string, string>, matcher: RegExp 
 function imagePairing(inForce: ReadonlySet<OptionName>, secret: ProjectSecret | undefined): ImagePairing {
   if (inForce.has('retainUIDs')) return { by: 'instance-uid', uidOf: (uid) => uid };
   if (!secret) return BY_PIXEL_DATA;
-  // Only UIDs are recomputed: the other settings do not enter the UID's HMAC.
-  const pseudonyms = new Pseudonymizer(secret, { researchIdPrefix: '', dateShiftDays: [-1, -1] });
-  return { by: 'instance-uid', uidOf: (uid) => pseudonyms.uid(uid) };
+  return { by: 'instance-uid', uidOf: uidPseudonyms(secret) };
 }
 
 export async function verifyFolder(options: VerifyOptions): Promise<VerifyReport> {
