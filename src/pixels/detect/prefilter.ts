@@ -19,6 +19,7 @@
  * pre-filter equals recall without it, and that no text-free CT or MR frame of the corpus has a
  * candidate line.
  */
+import { connectedRuns } from '../connected-runs.js';
 import type { Box } from '../types.js';
 import { binarise, binariseBlocks, blockThresholds, rowTopHat, SMALL_FRAME, type BinaryImage, type BlockThresholds, type Plane, type TextView } from './windowing.js';
 
@@ -46,82 +47,35 @@ export interface Component {
   readonly peak: number;
 }
 
-/**
- * Connected components (8-connectivity) of a binary image: one labelling pass with union–find
- * in typed arrays, one pass for the boxes. Written here rather than taken from OpenCV because
- * the pre-filter must answer in a few milliseconds without loading a WASM module.
- */
+/** Connected components (8-connectivity) of a binary image, in raster order of their first pixels. */
 export function components(image: BinaryImage, values?: Float32Array): Component[] {
   const { width, height, data } = image;
-  const labels = new Int32Array(width * height);
-  let parent = new Int32Array(1024);
-  let next = 1;
-  const find = (a: number): number => {
-    while (parent[a] !== a) {
-      parent[a] = parent[parent[a]!]!;
-      a = parent[a]!;
-    }
-    return a;
-  };
-  const join = (a: number, b: number): number => {
-    if (a === 0) return b;
-    if (b === 0 || a === b) return a;
-    const ra = find(a);
-    const rb = find(b);
-    if (ra < rb) {
-      parent[rb] = ra;
-      return ra;
-    }
-    parent[ra] = rb;
-    return rb;
-  };
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const i = row + x;
-      if (data[i] === 0) continue;
-      let label = x > 0 ? labels[i - 1]! : 0;
-      if (y > 0) {
-        const up = i - width;
-        if (x > 0) label = join(label, labels[up - 1]!);
-        label = join(label, labels[up]!);
-        if (x + 1 < width) label = join(label, labels[up + 1]!);
-      }
-      if (label === 0) {
-        if (next === parent.length) {
-          const grown = new Int32Array(parent.length * 2);
-          grown.set(parent);
-          parent = grown;
-        }
-        label = next;
-        parent[next] = next;
-        next++;
-      }
-      labels[i] = label;
+  const runs = connectedRuns(data, width, height);
+  const n = runs.components;
+  const x0 = new Int32Array(n).fill(0x7fffffff);
+  const y0 = new Int32Array(n).fill(-1);
+  const x1 = new Int32Array(n).fill(-1);
+  const y1 = new Int32Array(n);
+  const count = new Int32Array(n);
+  const peak = new Float32Array(n).fill(-Infinity);
+  for (let r = 0; r < runs.count; r++) {
+    const c = runs.component[r]!;
+    const y = runs.y[r]!;
+    const a = runs.x0[r]!;
+    const b = runs.x1[r]!;
+    if (a < x0[c]!) x0[c] = a;
+    if (b > x1[c]!) x1[c] = b;
+    if (y0[c] === -1) y0[c] = y;
+    y1[c] = y;
+    count[c]! += b - a + 1;
+    if (values) {
+      let p = peak[c]!;
+      for (let i = y * width + a, end = y * width + b; i <= end; i++) if (values[i]! > p) p = values[i]!;
+      peak[c] = p;
     }
   }
-  const x0 = new Int32Array(next).fill(0x7fffffff);
-  const y0 = new Int32Array(next).fill(0x7fffffff);
-  const x1 = new Int32Array(next).fill(-1);
-  const y1 = new Int32Array(next).fill(-1);
-  const count = new Int32Array(next);
-  const peak = new Float32Array(next).fill(-Infinity);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const l = labels[row + x]!;
-      if (l === 0) continue;
-      const r = find(l);
-      if (x < x0[r]!) x0[r] = x;
-      if (x > x1[r]!) x1[r] = x;
-      if (y < y0[r]!) y0[r] = y;
-      if (y > y1[r]!) y1[r] = y;
-      count[r]!++;
-      if (values && values[row + x]! > peak[r]!) peak[r] = values[row + x]!;
-    }
-  }
-  const out: Component[] = [];
-  for (let r = 1; r < next; r++) if (count[r]! > 0) out.push({ x0: x0[r]!, y0: y0[r]!, x1: x1[r]!, y1: y1[r]!, pixels: count[r]!, peak: peak[r]! });
+  const out: Component[] = new Array(n);
+  for (let c = 0; c < n; c++) out[c] = { x0: x0[c]!, y0: y0[c]!, x1: x1[c]!, y1: y1[c]!, pixels: count[c]!, peak: peak[c]! };
   return out;
 }
 
@@ -358,9 +312,10 @@ function printLike(l: LineShape): boolean {
   return l.glyphs === 1 || l.box.width >= 1.5 * l.box.height;
 }
 
-function median(values: number[]): number {
-  values.sort((a, b) => a - b);
-  return values[values.length >> 1]!;
+/** The median (upper, for an even count) of the first `count` values; reorders them. */
+function median(values: Float64Array, count: number): number {
+  const part = values.subarray(0, count).sort();
+  return part[count >> 1]!;
 }
 
 /**
@@ -374,23 +329,28 @@ export function lineContrastToNoise(plane: Plane, line: LineShape): number {
   const b = line.box;
   let peak = -Infinity;
   for (let y = b.y; y < b.y + b.height; y++) for (let x = b.x; x < b.x + b.width; x++) peak = Math.max(peak, data[y * w + x]!);
-  const band: number[] = [];
-  const steps: number[] = [];
+  const x0 = Math.max(0, b.x);
   const x1 = Math.min(w - 1, b.x + b.width);
-  for (const [from, to] of [
-    [b.y - line.glyphHeight, b.y - 1],
-    [b.y + b.height, b.y + b.height + line.glyphHeight - 1],
-  ] as const) {
-    for (let y = Math.max(0, from); y <= Math.min(h - 1, to); y++) {
-      for (let x = Math.max(0, b.x); x < x1; x++) {
-        band.push(data[y * w + x]!);
-        steps.push(Math.abs(data[y * w + x + 1]! - data[y * w + x]!));
+  const bands = [
+    [Math.max(0, b.y - line.glyphHeight), Math.min(h - 1, b.y - 1)],
+    [Math.max(0, b.y + b.height), Math.min(h - 1, b.y + b.height + line.glyphHeight - 1)],
+  ] as const;
+  let size = 0;
+  for (const [from, to] of bands) size += Math.max(0, to - from + 1) * Math.max(0, x1 - x0);
+  if (size === 0) return Infinity;
+  const band = new Float64Array(size);
+  const steps = new Float64Array(size);
+  let n = 0;
+  for (const [from, to] of bands) {
+    for (let y = from; y <= to; y++) {
+      for (let x = x0; x < x1; x++) {
+        band[n] = data[y * w + x]!;
+        steps[n++] = Math.abs(data[y * w + x + 1]! - data[y * w + x]!);
       }
     }
   }
-  if (band.length === 0) return Infinity;
-  const noise = median(steps);
-  return noise > 0 ? (peak - median(band)) / noise : Infinity;
+  const noise = median(steps, n);
+  return noise > 0 ? (peak - median(band, n)) / noise : Infinity;
 }
 
 /**
@@ -399,6 +359,14 @@ export function lineContrastToNoise(plane: Plane, line: LineShape): number {
  * one printed value. Regions in `covered` are ignored (already removed by header findings).
  */
 export function prefilter(view: TextView, covered: readonly Box[] = [], given: PrefilterSettings = DEFAULT_PREFILTER): CandidateLine[] {
+  return [...prefilterByLevel(view, covered, given)].flat();
+}
+
+/**
+ * The same lines one rendering at a time, highest contrast level first: the detector hands a
+ * level's lines to the OCR engines (another thread) while this thread looks at the next level.
+ */
+export function* prefilterByLevel(view: TextView, covered: readonly Box[] = [], given: PrefilterSettings = DEFAULT_PREFILTER): Generator<CandidateLine[]> {
   // Devices size annotations to the frame: a glyph taller than an eighth of the frame's short
   // side is an organ (saturated kidneys on MR), not a letter.
   const side = Math.min(view.plane.width, view.plane.height);
@@ -407,19 +375,20 @@ export function prefilter(view: TextView, covered: readonly Box[] = [], given: P
   const wordAspect = side < SMALL_FRAME ? Math.min(given.wordAspect, SMALL_WORD_ASPECT) : given.wordAspect;
   const settings = { ...given, maxGlyphHeight: Math.min(given.maxGlyphHeight, Math.max(12, Math.round(side / 8))), wordAspect };
   const tophat = rowTopHat(view.plane, view.topHatSize);
-  const lines: CandidateLine[] = [];
   const adaptive = blockThresholds(tophat, ADAPTIVE_BLOCK, ADAPTIVE_FLOOR * Math.max(view.high - view.low, 1e-6), ADAPTIVE_FACTOR);
-  const renderings: { image: BinaryImage; threshold: number | BlockThresholds }[] = view.thresholds.map((t) => ({ image: binarise(tophat, t), threshold: t }));
-  renderings.push({ image: binariseBlocks(tophat, adaptive), threshold: adaptive });
+  const renderings: { render: () => BinaryImage; threshold: number | BlockThresholds }[] = view.thresholds.map((t) => ({ render: () => binarise(tophat, t), threshold: t }));
+  renderings.push({ render: () => binariseBlocks(tophat, adaptive), threshold: adaptive });
   const lineValues: LineValues = { values: view.plane.data, tolerance: settings.valueTolerance * Math.max(view.high - view.low, 1e-6), extreme: view.high };
   const standsOut = (l: LineShape) => settings.minContrastToNoise <= 0 || lineContrastToNoise(view.plane, l) >= settings.minContrastToNoise;
-  renderings.forEach(({ image, threshold }, level) => {
+  for (const [level, { render, threshold }] of renderings.entries()) {
+    const image = render();
     for (const b of covered) {
       const x0 = Math.max(0, b.x);
       const x1 = Math.min(image.width, b.x + b.width);
       for (let y = Math.max(0, b.y); y < Math.min(image.height, b.y + b.height); y++) if (x1 > x0) image.data.fill(0, y * image.width + x0, y * image.width + x1);
     }
+    const lines: CandidateLine[] = [];
     for (const l of candidateLines(image, level, settings, lineValues)) if (printLike(l) && standsOut(l)) lines.push({ ...l, threshold });
-  });
-  return lines;
+    yield lines;
+  }
 }

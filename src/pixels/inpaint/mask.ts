@@ -6,6 +6,7 @@
  * and keeping masks free of the WebAssembly module lets them be built synchronously anywhere
  * (detection, marked regions) without loading it.
  */
+import { connectedRuns } from '../connected-runs.js';
 import type { Box, Mask } from '../types.js';
 import { InpaintError } from './errors.js';
 
@@ -154,41 +155,30 @@ export interface MaskComponent {
 /** The 8-connected components of a mask, in raster order of their first pixel. */
 export function maskComponents(mask: Mask): MaskComponent[] {
   const { rows, columns, data } = mask;
-  const seen = new Uint8Array(rows * columns);
-  const stack = new Int32Array(rows * columns);
-  const components: MaskComponent[] = [];
-  for (let start = 0; start < data.length; start++) {
-    if (!data[start] || seen[start]) continue;
-    const pixels: number[] = [];
-    let top = 0;
-    stack[top++] = start;
-    seen[start] = 1;
-    let x0 = columns, y0 = rows, x1 = -1, y1 = -1;
-    while (top > 0) {
-      const p = stack[--top]!;
-      pixels.push(p);
-      const r = (p / columns) | 0;
-      const c = p - r * columns;
-      if (c < x0) x0 = c;
-      if (c > x1) x1 = c;
-      if (r < y0) y0 = r;
-      if (r > y1) y1 = r;
-      for (let dr = -1; dr <= 1; dr++) {
-        const rr = r + dr;
-        if (rr < 0 || rr >= rows) continue;
-        for (let dc = -1; dc <= 1; dc++) {
-          const cc = c + dc;
-          if (cc < 0 || cc >= columns) continue;
-          const q = rr * columns + cc;
-          if (data[q] && !seen[q]) {
-            seen[q] = 1;
-            stack[top++] = q;
-          }
-        }
-      }
-    }
-    pixels.sort((a, b) => a - b);
-    components.push({ pixels: Int32Array.from(pixels), bounds: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 } });
+  const runs = connectedRuns(data, columns, rows);
+  const n = runs.components;
+  const sizes = new Int32Array(n);
+  const x0 = new Int32Array(n).fill(columns);
+  const y0 = new Int32Array(n).fill(-1);
+  const x1 = new Int32Array(n).fill(-1);
+  const y1 = new Int32Array(n);
+  for (let r = 0; r < runs.count; r++) {
+    const c = runs.component[r]!;
+    sizes[c]! += runs.x1[r]! - runs.x0[r]! + 1;
+    if (runs.x0[r]! < x0[c]!) x0[c] = runs.x0[r]!;
+    if (runs.x1[r]! > x1[c]!) x1[c] = runs.x1[r]!;
+    if (y0[c] === -1) y0[c] = runs.y[r]!;
+    y1[c] = runs.y[r]!;
   }
-  return components;
+  const pixels = Array.from(sizes, (size) => new Int32Array(size));
+  const filled = new Int32Array(n);
+  // Runs come in raster order, so each component's pixels do too.
+  for (let r = 0; r < runs.count; r++) {
+    const c = runs.component[r]!;
+    const list = pixels[c]!;
+    let k = filled[c]!;
+    for (let p = runs.y[r]! * columns + runs.x0[r]!, end = runs.y[r]! * columns + runs.x1[r]!; p <= end; p++) list[k++] = p;
+    filled[c] = k;
+  }
+  return pixels.map((list, c) => ({ pixels: list, bounds: { x: x0[c]!, y: y0[c]!, width: x1[c]! - x0[c]! + 1, height: y1[c]! - y0[c]! + 1 } }));
 }
