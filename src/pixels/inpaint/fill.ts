@@ -9,46 +9,55 @@
  */
 import type { Frame, Mask } from '../types.js';
 import { maskComponents } from './mask.js';
-import { valueRange } from './samples.js';
+import { valueReader, valueRange } from './samples.js';
 
-/** Values for every sample: the fill value inside the mask, the input's own value elsewhere. */
-export function fillValues(frame: Frame, values: Float64Array, mask: Mask): Float64Array {
-  const { rows, columns, samplesPerPixel: spp } = frame.format;
-  const out = values.slice();
-  for (const component of maskComponents(mask)) {
-    const counts = new Map<string, { count: number; tuple: number[] }>();
-    const { x, y, width, height } = component.bounds;
-    for (let r = Math.max(0, y - 1); r <= Math.min(rows - 1, y + height); r++) {
-      for (let c = Math.max(0, x - 1); c <= Math.min(columns - 1, x + width); c++) {
-        const p = r * columns + c;
-        if (mask.data[p] || !touches(mask, r, c)) continue;
-        const tuple = Array.from(values.subarray(p * spp, p * spp + spp));
-        const key = tuple.join(',');
-        const entry = counts.get(key);
-        if (entry) entry.count++;
-        else counts.set(key, { count: 1, tuple });
+/** Values for the masked samples (elsewhere 0): the fill value of each connected region of the mask. */
+export function fillValues(frame: Frame, mask: Mask): Float64Array {
+  const { columns, samplesPerPixel: spp } = frame.format;
+  const out = new Float64Array(frame.data.length);
+  const keyOf = tupleKey(frame.format);
+  const read = valueReader(frame.format);
+  const tuple = new Float64Array(spp);
+  // Ring pixels already counted for the region at hand (marked with its number + 1).
+  const counted = new Int32Array(mask.rows * columns);
+  maskComponents(mask).forEach((component, n) => {
+    const counts = new Map<number | string, { count: number; tuple: number[] }>();
+    // Only the region's unmasked 8-neighbours are read: a region as large as the frame's margin
+    // around an ultrasound sector costs its own size, not a conversion of the whole frame.
+    for (const p of component.pixels) {
+      const r = (p / columns) | 0;
+      const c = p - r * columns;
+      for (let rr = Math.max(0, r - 1); rr <= Math.min(mask.rows - 1, r + 1); rr++) {
+        for (let cc = Math.max(0, c - 1); cc <= Math.min(columns - 1, c + 1); cc++) {
+          const q = rr * columns + cc;
+          if (mask.data[q] || counted[q] === n + 1) continue;
+          counted[q] = n + 1;
+          for (let s = 0; s < spp; s++) tuple[s] = read(frame.data[q * spp + s]!);
+          const key = keyOf(tuple, 0);
+          const entry = counts.get(key);
+          if (entry) entry.count++;
+          else counts.set(key, { count: 1, tuple: Array.from(tuple) });
+        }
       }
     }
     const value = mostFrequent(counts) ?? black(frame);
     for (const p of component.pixels) for (let s = 0; s < spp; s++) out[p * spp + s] = value[s]!;
-  }
+  });
   return out;
 }
 
-/** Whether pixel (r, c) has a masked pixel among its 8 neighbours. */
-function touches(mask: Mask, r: number, c: number): boolean {
-  for (let dr = -1; dr <= 1; dr++) {
-    const rr = r + dr;
-    if (rr < 0 || rr >= mask.rows) continue;
-    for (let dc = -1; dc <= 1; dc++) {
-      const cc = c + dc;
-      if (cc >= 0 && cc < mask.columns && mask.data[rr * mask.columns + cc]) return true;
-    }
-  }
-  return false;
+/**
+ * One key per distinct sample tuple: the value itself for one sample, the three values packed in
+ * one number when they fit in 17 bits each (every 8- and 16-bit colour frame), a string otherwise.
+ */
+function tupleKey(format: Frame['format']): (values: Float64Array, at: number) => number | string {
+  if (format.samplesPerPixel === 1) return (values, at) => values[at]!;
+  const { min, max } = valueRange(format);
+  if (min >= -65536 && max < 65536) return (values, at) => ((values[at]! + 65536) * 131072 + values[at + 1]! + 65536) * 131072 + values[at + 2]! + 65536;
+  return (values, at) => `${values[at]},${values[at + 1]},${values[at + 2]}`;
 }
 
-function mostFrequent(counts: Map<string, { count: number; tuple: number[] }>): number[] | undefined {
+function mostFrequent(counts: Map<number | string, { count: number; tuple: number[] }>): number[] | undefined {
   let best: { count: number; tuple: number[] } | undefined;
   for (const entry of counts.values()) {
     if (!best || entry.count > best.count || (entry.count === best.count && lexicallySmaller(entry.tuple, best.tuple))) best = entry;

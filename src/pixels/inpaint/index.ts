@@ -15,7 +15,7 @@ import { fillValues } from './fill.js';
 import { checkMask, maskArea } from './mask.js';
 import { loadOpenCv } from './opencv.js';
 import { checkFrame, copySamples, meaningfulValues, sampleWriter } from './samples.js';
-import { openCvValues } from './telea.js';
+import { openCvValues, openCvWindows } from './telea.js';
 
 export { boxesToMask, dilateMask, emptyMask, maskArea, maskBounds, maskComponents, unionMasks, type MaskComponent } from './mask.js';
 export { InpaintError } from './errors.js';
@@ -43,7 +43,6 @@ export async function inpaintFrame(frame: Frame, mask: Mask, method: Redaction, 
   const settings = checkOptions(options);
   if (maskArea(mask) === 0) return { format: frame.format, data: copySamples(frame.data) };
   const { rows, columns, samplesPerPixel: spp, photometric } = frame.format;
-  const values = meaningfulValues(frame);
   let filled: Float64Array;
   switch (method) {
     case 'telea':
@@ -53,14 +52,15 @@ export async function inpaintFrame(frame: Frame, mask: Mask, method: Redaction, 
         throw new InpaintError(`${method} inpainting cannot be applied to PALETTE COLOR frames (it would interpolate palette indices); use exemplar or fill`);
       }
       const { cv } = await loadOpenCv();
-      filled = openCvValues(cv, frame.format, values, mask, method, settings.radius);
+      const windows = openCvWindows(mask, settings.radius);
+      filled = openCvValues(cv, frame.format, meaningfulValues(frame, windows), mask, method, settings.radius, windows);
       break;
     }
     case 'exemplar':
-      filled = exemplarValues(values, spp, rows, columns, mask, settings);
+      filled = exemplarValues(meaningfulValues(frame), spp, rows, columns, mask, settings);
       break;
     case 'fill':
-      filled = fillValues(frame, values, mask);
+      filled = fillValues(frame, mask);
       break;
     default:
       throw new InpaintError(`unknown redaction method ${JSON.stringify(method satisfies never)}`);

@@ -5,7 +5,7 @@
  * sign-extended when the representation is two's complement, and written back in the array's own
  * convention. Inpainted values are clamped to what Bits Stored and the signedness can represent.
  */
-import type { Frame, PixelFormat, Samples } from '../types.js';
+import type { Box, Frame, PixelFormat, Samples } from '../types.js';
 import { InpaintError } from './errors.js';
 
 /** The smallest and largest value Bits Stored and Pixel Representation allow. */
@@ -49,16 +49,35 @@ export function valueReader(format: PixelFormat): (raw: number) => number {
   };
 }
 
-/** Every sample's meaningful value, interleaved as the frame holds them. */
-export function meaningfulValues(frame: Frame): Float64Array {
+/**
+ * Every sample's meaningful value, interleaved as the frame holds them; with `windows`, only the
+ * samples inside them (the rest stay 0): the removers read the frame only around the mask, and on
+ * a 1024×768 colour frame converting every sample cost more than inpainting its text. Converted
+ * in a loop: V8's typed-array constructor across element types (Uint8Array → Float64Array) is
+ * several times slower (measured 88 against 24 ms for 2.4 M samples).
+ */
+export function meaningfulValues(frame: Frame, windows?: readonly Box[]): Float64Array {
   const f = frame.format;
-  const signedArray = frame.data instanceof Int8Array || frame.data instanceof Int16Array || frame.data instanceof Int32Array;
-  // The common case, all bits stored in an array of the right signedness, needs no masking.
-  if (f.bitsStored === f.bitsAllocated && signedArray === (f.pixelRepresentation === 1)) return new Float64Array(frame.data);
-  const read = valueReader(f);
-  const out = new Float64Array(frame.data.length);
   const data = frame.data;
-  for (let n = 0; n < data.length; n++) out[n] = read(data[n]!);
+  const out = new Float64Array(data.length);
+  const signedArray = data instanceof Int8Array || data instanceof Int16Array || data instanceof Int32Array;
+  // The common case, all bits stored in an array of the right signedness, needs no masking.
+  const read = f.bitsStored === f.bitsAllocated && signedArray === (f.pixelRepresentation === 1) ? undefined : valueReader(f);
+  const spp = f.samplesPerPixel;
+  const convert = (from: number, to: number) => {
+    if (read) for (let n = from; n < to; n++) out[n] = read(data[n]!);
+    else for (let n = from; n < to; n++) out[n] = data[n]!;
+  };
+  if (!windows) {
+    convert(0, data.length);
+    return out;
+  }
+  for (const w of windows) {
+    for (let y = w.y; y < w.y + w.height; y++) {
+      const start = (y * f.columns + w.x) * spp;
+      convert(start, start + w.width * spp);
+    }
+  }
   return out;
 }
 

@@ -22,14 +22,21 @@ import { withOpenCvErrors, type CvMat, type OpenCv } from './opencv.js';
 
 export type OpenCvMethod = 'telea' | 'navier-stokes';
 
+/** How far beyond the radius a window reaches around the mask. */
+const MARGIN = 2;
+
+/** The windows OpenCV is given for a mask and radius: `values` are needed inside them only. */
+export function openCvWindows(mask: Mask, radius: number): Box[] {
+  return maskWindows(mask, Math.ceil(radius) + MARGIN);
+}
+
 /**
- * Values for every sample, inpainted inside the mask (elsewhere: unspecified). `margin` is how far
- * beyond the radius the window reaches around the mask (Infinity: the whole frame).
+ * Values for every sample, inpainted inside the mask (elsewhere: unspecified), computed in
+ * `windows` (default: `openCvWindows`; the whole frame gives the same result).
  */
-export function openCvValues(cv: OpenCv, format: PixelFormat, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number, margin = 2): Float64Array {
+export function openCvValues(cv: OpenCv, format: PixelFormat, values: Float64Array, mask: Mask, method: OpenCvMethod, radius: number, windows: readonly Box[] = openCvWindows(mask, radius)): Float64Array {
   const out = new Float64Array(values.length);
-  const grow = Math.ceil(radius) + margin;
-  for (const window of maskWindows(mask, grow)) inpaintWindow(cv, format, values, mask, method, radius, window, out);
+  for (const window of windows) inpaintWindow(cv, format, values, mask, method, radius, window, out);
   return out;
 }
 
