@@ -6,7 +6,7 @@
 import { touchesMask } from '../inpaint/mask.js';
 import type { Box, Finding, Frame, Mask } from '../types.js';
 import { OcrPool } from './ocr.js';
-import { prefilter, type CandidateLine } from './prefilter.js';
+import { prefilterByLevel, type CandidateLine } from './prefilter.js';
 import { TextDigester } from './text-mask.js';
 import { ocrRendering, regionTopHat, textView, type BlockThresholds, type Plane } from './windowing.js';
 
@@ -170,42 +170,58 @@ export async function createTextDetector(options: TextDetectorOptions = {}): Pro
       const view = textView(frame);
       const { width, height } = view.plane;
       const covered = hints.covered ?? [];
-      const lines = prefilter(view, covered);
       const near = hints.near;
       if (near && (near.rows !== height || near.columns !== width)) {
         throw new Error(`hints.near: a ${near.columns}×${near.rows} mask for a ${width}×${height} frame`);
       }
-      let regions = ocrRegions(lines, width, height);
-      // Every frame, small ones included, is gated by its candidate lines: OCR of a whole
-      // 64×64 slice reads anatomy as words, and every word becomes a finding.
-      if (regions.length === 0) {
-        if (hints.prefilter !== false) return [];
-        const scale = width * height <= 1024 * 1024 ? 2 : 1;
-        regions = view.thresholds.map((threshold, level) => ({ box: { x: 0, y: 0, width, height }, scale, level, threshold }));
-      }
       // A word's box lies within its region grown by the rendering's border and the word padding,
       // and a line's unread runs within its region: a region that cannot reach `near` is not read.
-      if (near) regions = regions.filter((r) => touchesMask(grownBox(r.box, BORDER + WORD_PADDING + 1), near));
-      const perRegion = await Promise.all(
-        regions.map(async (region) => {
-          const tophat = regionTopHat(view, region.box);
-          blank(tophat, region.box, covered);
-          const words = await pool.recognize(ocrRendering(tophat, region.threshold, region.scale, BORDER, region.box));
-          return words.map((w): Finding => {
-            const x0 = region.box.x + Math.floor((w.box.x - BORDER) / region.scale) - WORD_PADDING;
-            const y0 = region.box.y + Math.floor((w.box.y - BORDER) / region.scale) - WORD_PADDING;
-            const x1 = region.box.x + Math.ceil((w.box.x + w.box.width - BORDER) / region.scale) + WORD_PADDING;
-            const y1 = region.box.y + Math.ceil((w.box.y + w.box.height - BORDER) / region.scale) + WORD_PADDING;
-            return {
-              frame: hints.frameIndex,
-              box: clip({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, width, height),
-              source: 'ocr',
-              confidence: w.confidence,
-              text: digester.describe(w.text),
-            };
-          });
-        }),
-      );
+      const wanted = (r: Region) => !near || touchesMask(grownBox(r.box, BORDER + WORD_PADDING + 1), near);
+      const read = async (region: Region): Promise<Finding[]> => {
+        const tophat = regionTopHat(view, region.box);
+        blank(tophat, region.box, covered);
+        const words = await pool.recognize(ocrRendering(tophat, region.threshold, region.scale, BORDER, region.box));
+        return words.map((w): Finding => {
+          const x0 = region.box.x + Math.floor((w.box.x - BORDER) / region.scale) - WORD_PADDING;
+          const y0 = region.box.y + Math.floor((w.box.y - BORDER) / region.scale) - WORD_PADDING;
+          const x1 = region.box.x + Math.ceil((w.box.x + w.box.width - BORDER) / region.scale) + WORD_PADDING;
+          const y1 = region.box.y + Math.ceil((w.box.y + w.box.height - BORDER) / region.scale) + WORD_PADDING;
+          return {
+            frame: hints.frameIndex,
+            box: clip({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, width, height),
+            source: 'ocr',
+            confidence: w.confidence,
+            text: digester.describe(w.text),
+          };
+        });
+      };
+      const lines: CandidateLine[] = [];
+      const reading: Promise<Finding[]>[] = [];
+      const start = (region: Region) => {
+        const job = read(region);
+        // Awaited below with the rest; a failure before then must not count as unhandled.
+        job.catch(() => undefined);
+        reading.push(job);
+      };
+      for (const levelLines of prefilterByLevel(view, covered)) {
+        if (levelLines.length === 0) continue;
+        lines.push(...levelLines);
+        // A level's regions depend only on its own lines and those of higher contrast levels, all
+        // seen by now: the engines read them while this thread renders the next level.
+        const level = levelLines[0]!.level;
+        const regions = ocrRegions(lines, width, height).filter((r) => r.level === level && wanted(r));
+        regions.forEach(start);
+        if (regions.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      // Every frame, small ones included, is gated by its candidate lines: OCR of a whole
+      // 64×64 slice reads anatomy as words, and every word becomes a finding.
+      if (lines.length === 0) {
+        if (hints.prefilter !== false) return [];
+        const scale = width * height <= 1024 * 1024 ? 2 : 1;
+        const whole = view.thresholds.map((threshold, level): Region => ({ box: { x: 0, y: 0, width, height }, scale, level, threshold }));
+        whole.filter(wanted).forEach(start);
+      }
+      const perRegion = await Promise.all(reading);
       const words = perRegion.flat().filter((f) => f.box.width > 0 && f.box.height > 0);
       // The parts of a candidate line the engine read no word on are still removed: small or
       // faint text is where the engine fails first (it also splits a word in two with a
