@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { FileIO } from './atomic.js';
 import { processFile, threadContext, type FileOutcome } from './process-file.js';
+import { withOcrEngines } from '../pixels/settings.js';
 import type { JobSettings } from './settings.js';
 import type { BatchMessage, ResultMessage } from './worker.js';
 
@@ -17,10 +18,13 @@ export interface PoolOptions {
 
 export async function runPool(
   files: AsyncIterable<string>,
-  settings: JobSettings,
+  jobSettings: JobSettings,
   options: PoolOptions,
   onOutcome: (o: FileOutcome) => void | Promise<void>,
 ): Promise<void> {
+  // Each thread's cleaner starts as many OCR engines as the cores left to it (unless set).
+  const threads = Math.max(1, options.workers);
+  const settings = jobSettings.pixels ? { ...jobSettings, pixels: withOcrEngines(jobSettings.pixels, threads) } : jobSettings;
   if (options.workers <= 0) {
     const worker = await threadContext(settings, new FileIO());
     try {

@@ -11,6 +11,7 @@ import { readDicom } from '../dicom/reader.js';
 import { walkFiles } from '../pipeline/walk.js';
 import { PixelCleaner, DEFAULT_PIXEL_SETTINGS, type PixelSettings } from './clean.js';
 import { writeFindingsPreview } from './preview.js';
+import { withOcrEngines } from './settings.js';
 import type { Finding, FindingSource } from './types.js';
 
 export interface ScanOptions {
@@ -54,11 +55,15 @@ function previewName(rel: string, frame: number): string {
 
 export async function scanFolder(folder: string, options: ScanOptions = {}): Promise<ScanReport> {
   const root = path.resolve(folder);
-  const settings: PixelSettings = {
-    ...DEFAULT_PIXEL_SETTINGS,
-    ...options.settings,
-    ...(options.ocrOnly ? { marked: [], deviceRules: undefined } : {}),
-  };
+  // One thread reads the files: its OCR engines take every core.
+  const settings: PixelSettings = withOcrEngines(
+    {
+      ...DEFAULT_PIXEL_SETTINGS,
+      ...options.settings,
+      ...(options.ocrOnly ? { marked: [], deviceRules: undefined } : {}),
+    },
+    1,
+  );
   const cleaner = PixelCleaner.create(settings, options.digestKey ?? crypto.getRandomValues(new Uint8Array(32)), { headerHints: !options.ocrOnly });
   const results: ScannedFile[] = [];
   const skipped: { file: string; reason: string }[] = [];

@@ -1,4 +1,5 @@
 /** Pixel cleaning settings: plain data, so they cross into worker threads and the CLI loads nothing heavy. */
+import { availableParallelism } from 'node:os';
 import type { Redaction } from './types.js';
 
 /** How a run treats pixel data (serialisable: it travels to worker threads). */
@@ -15,8 +16,23 @@ export interface PixelSettings {
   readonly marked: readonly string[];
   /** false: every frame goes to OCR, even those the pre-filter proves text-free. */
   readonly prefilter: boolean;
-  /** OCR engines per thread (default: one; a batch already runs one thread per core). */
+  /**
+   * OCR engines per thread. Default: the cores left to each thread of the run
+   * (`ocrEnginesPerThread`): one per thread when a batch runs a thread per core, every core for a
+   * single thread (`pixels scan`, `verify --pixels`, `deid --workers 1`), where the regions of
+   * one frame are read in parallel.
+   */
   readonly ocrWorkers?: number;
+}
+
+/** OCR engines for each of `threads` threads sharing the machine's cores: at least one. */
+export function ocrEnginesPerThread(threads: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, threads)));
+}
+
+/** The settings with `ocrWorkers` set for `threads` threads unless the user chose it. */
+export function withOcrEngines(settings: PixelSettings, threads: number): PixelSettings {
+  return settings.ocrWorkers === undefined ? { ...settings, ocrWorkers: ocrEnginesPerThread(threads) } : settings;
 }
 
 export const DEFAULT_PIXEL_SETTINGS: PixelSettings = { redaction: 'telea', markedRedaction: 'exemplar', dilation: 2, marked: [], prefilter: true };
