@@ -61,10 +61,15 @@ function decimalTriple(element: Element | undefined): readonly [number, number, 
   const parts = asciiValue(element)?.split('\\').map(Number);
   return parts && parts.length === 3 && parts.every(Number.isFinite) ? [parts[0]!, parts[1]!, parts[2]!] : undefined;
 }
-/** Passes of clean → read again before a file whose text keeps being found fails. */
-const MAX_PASSES = 3;
+/**
+ * Passes of clean → read again before a file whose text keeps being found fails. A reading of a
+ * cleaned frame can find words next to the cleaned areas that the first reading missed (the
+ * cleaned text no longer joins them), and each such pass grows the mask a little: frames with
+ * many findings over texture (a test pattern, a colour photograph, a Doppler sector) took four
+ * passes to end in the corpus, and failed at three; frames with text only take one or two.
+ */
+const MAX_PASSES = 5;
 
-/** Whether any pixel of `box` is in `mask`. */
 /** One thread's cleaner: rules and marked regions loaded once, the OCR engines started on first use. */
 export class PixelCleaner {
   #detector: Promise<TextDetector> | undefined;

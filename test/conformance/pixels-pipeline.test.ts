@@ -15,6 +15,8 @@ import { readDicom } from '../../src/dicom/reader.js';
 import { tag, Tags } from '../../src/dicom/tag.js';
 import { encodeDicomToBuffer } from '../../src/dicom/writer.js';
 import { openPixelData } from '../../src/pixels/codec/pixel-data.js';
+import { DEFAULT_PIXEL_SETTINGS, PixelCleaner } from '../../src/pixels/clean.js';
+import { createTextDetector } from '../../src/pixels/detect/detector.js';
 import { scanFolder } from '../../src/pixels/scan.js';
 import type { RunReport } from '../../src/pipeline/report.js';
 import type { Box, Frame } from '../../src/pixels/types.js';
@@ -291,4 +293,37 @@ describe('radanon deid --clean-pixels', () => {
     // Without the secret the cleaned CT has no original to be compared with: the date goes unnoticed.
     expect(verify(planted).report.findings.filter((f) => f.kind === 'original-value-in-file')).toEqual([]);
   });
+});
+
+describe('a frame full of findings over texture (SMPTE test pattern)', () => {
+  it('is cleaned: the mask grows over a few readings until the cleaned frame reads clean, its caption removed', async () => {
+    const file = read(path.join(DICOM, 'pydicom-data/mlut_18.dcm'));
+    const [original] = await frames(file);
+    const cleaner = PixelCleaner.create(DEFAULT_PIXEL_SETTINGS, new Uint8Array(32).fill(3));
+    const detector = await createTextDetector({ workers: 1 });
+    try {
+      // The caption "SMPTE TEST PATTERN" / "Ref 3/1/91 Copyright 1985" at the bottom centre.
+      const caption: Box = { x: 180, y: 474, width: 160, height: 32 };
+      const overlaps = (b: Box) => b.x < caption.x + caption.width && caption.x < b.x + b.width && b.y < caption.y + caption.height && caption.y < b.y + b.height;
+      const before = await detector.detect(original!, { frameIndex: 0 });
+      expect(before.filter((f) => f.text && overlaps(f.box)).length).toBeGreaterThanOrEqual(2);
+
+      const { file: out, report: pixels } = await cleaner.clean(file, file, 'mlut_18.dcm');
+      expect(pixels.cleanedFrames).toBe(1);
+      expect(pixels.extraPasses).toBeGreaterThan(0);
+      const [cleaned] = await frames(out);
+      const mask = maskOf(pixels.findings.map((f) => f.box), original!.format.rows, original!.format.columns, DEFAULT_PIXEL_SETTINGS.dilation);
+      // What a full reading of the written frame finds, none of it touches a cleaned pixel.
+      const after = await detector.detect(cleaned!, { frameIndex: 0 });
+      const touching = after.filter((f) => {
+        for (let y = f.box.y; y < f.box.y + f.box.height; y++) for (let x = f.box.x; x < f.box.x + f.box.width; x++) if (mask[y * original!.format.columns + x]) return true;
+        return false;
+      });
+      expect(touching).toEqual([]);
+      expect(after.filter((f) => f.text && overlaps(f.box))).toEqual([]);
+    } finally {
+      await cleaner.close();
+      await detector.close();
+    }
+  }, 120_000);
 });
