@@ -303,15 +303,19 @@ print();
 // Engines loaded once: the cleaner as a worker thread of `deid --clean-pixels` holds it.
 const digestKey = new Uint8Array(32).fill(7);
 const cleaner = PixelCleaner.create(DEFAULT_PIXEL_SETTINGS, digestKey);
+// A frame with text as one thread with every core reads it (`pixels scan`, `deid --workers 1`).
+const { ocrEnginesPerThread } = await dist('pixels/settings.js');
+const ENGINES = ocrEnginesPerThread(1);
+const cleanerAllCores = PixelCleaner.create({ ...DEFAULT_PIXEL_SETTINGS, ocrWorkers: ENGINES }, digestKey);
 const detector = await createTextDetector({ workers: 1, digestKey });
 
 /**
  * `PixelCleaner.clean` of a file: the number of findings, or why the file failed (a cleaner that
  * still reads text after its passes refuses to write the file; that is timed and reported too).
  */
-async function cleanCount(file) {
+async function cleanCount(file, by = cleaner) {
   try {
-    return (await cleaner.clean(file, file, 'bench.dcm')).report.findings.length;
+    return (await by.clean(file, file, 'bench.dcm')).report.findings.length;
   } catch (e) {
     return `failed (${e?.name ?? 'Error'}: ${String(e?.message ?? e).split(';')[0].slice(0, 90)})`;
   }
@@ -453,15 +457,16 @@ if (ONLY.has('text')) {
   const n = Math.max(3, Math.round(REPEATS / 4));
   print(`### Frames with text (target: at most ${TARGET_TEXT_MS} ms per frame)`);
   print();
-  print(`**clean** is \`PixelCleaner.clean\` on the file (decode, header hints and device rules, pre-filter, OCR of the candidate regions with one tesseract.js engine, Telea inpainting of what was found, the second OCR reading of the cleaned frame, writing the frame back); **detect** is the detector alone on the decoded frame. Median of ${n} runs after 1 warm-up run, wall and CPU of this process (tesseract.js runs in a worker thread of it). Drawn text: DejaVu Sans, ${'10–16'} px, at the frame's maximum value, lines stacked in the four corners. Peer: \`tesseract\` 5 CLI (\`tesseract frame.png stdout tsv\`, \`OMP_THREAD_LIMIT=1\`), reading the same frame as an 8-bit PNG (min–max window); it only reads the whole frame once: no decoding, pre-filter, removal or second reading. Ratio = radanon's clean wall ÷ tesseract's wall.`);
+  print(`**clean** is \`PixelCleaner.clean\` on the file with ${ENGINES} tesseract.js engine(s), as one thread with every core runs it (\`pixels scan\`, \`verify --pixels\`, \`deid --workers 1\`; decode, header hints and device rules, pre-filter, OCR of the candidate regions, Telea inpainting of what was found, the second OCR reading of the cleaned frame, writing the frame back); **clean, 1 engine** the same with one engine, as each thread of a batch with a thread per core runs it; **detect** is the detector alone on the decoded frame (one engine). Median of ${n} runs after 1 warm-up run, wall and CPU of this process (tesseract.js runs in a worker thread of it). Drawn text: DejaVu Sans, ${'10–16'} px, at the frame's maximum value, lines stacked in the four corners. Peer: \`tesseract\` 5 CLI (\`tesseract frame.png stdout tsv\`, \`OMP_THREAD_LIMIT=1\`), reading the same frame as an 8-bit PNG (min–max window); it only reads the whole frame once: no decoding, pre-filter, removal or second reading. Ratio = radanon's clean wall ÷ tesseract's wall.`);
   print();
-  print('| frame | findings | detect wall (ms) | detect CPU (ms) | clean wall (ms) | clean CPU (ms) | target | tesseract wall (ms) | tesseract CPU (ms) | words tesseract read | clean ÷ tesseract (wall) |');
-  print('| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
+  print(`| frame | findings | detect wall (ms) | detect CPU (ms) | clean wall (ms), ${ENGINES} engine(s) | clean CPU (ms) | clean, 1 engine: wall (ms) | target | tesseract wall (ms) | tesseract CPU (ms) | words tesseract read | clean ÷ tesseract (wall) |`);
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |');
   for (const c of cases) {
     const px = await openPixelData(c.file);
     const frame = px.decodeFrame(0);
     const detect = await timeIt(async () => (await detector.detect(frame, { frameIndex: 0 })).length, n, 1);
-    const clean = await timeIt(() => cleanCount(c.file), n, 1);
+    const clean = await timeIt(() => cleanCount(c.file, cleanerAllCores), n, 1);
+    const single = await timeIt(() => cleanCount(c.file), n, 1);
     let peer = '— | — | — | —';
     if (!peers.tesseract) peer = 'tesseract **missing** | — | — | —';
     else {
@@ -474,7 +479,7 @@ if (ONLY.has('text')) {
       peer = p.error ? `${p.error} | — | — | —` : `${ms(p.wall)} | ${ms(p.cpu)} | ${words} | ${(clean.wall / p.wall).toFixed(2)}×`;
     }
     const verdict = typeof clean.result === 'string' ? '**file failed**' : clean.wall <= TARGET_TEXT_MS ? 'met' : clean.cpu <= TARGET_TEXT_MS ? 'met in CPU, not wall' : '**missed**';
-    print(`| ${c.label} | ${clean.result} | ${ms(detect.wall)} | ${ms(detect.cpu)} | ${ms(clean.wall)} | ${ms(clean.cpu)} | ${verdict} | ${peer} |`);
+    print(`| ${c.label} | ${clean.result} | ${ms(detect.wall)} | ${ms(detect.cpu)} | ${ms(clean.wall)} | ${ms(clean.cpu)} | ${ms(single.wall)} | ${verdict} | ${peer} |`);
   }
   print();
   print(`Peak RSS of the bench process so far: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB. Load average now: ${load()}.`);
@@ -523,6 +528,7 @@ if (ONLY.has('size')) {
 
 await detector.close();
 await cleaner.close();
+await cleanerAllCores.close();
 
 // ---------------------------------------------------------------------------------------------
 // 4. Whole folders through the CLI
@@ -562,6 +568,8 @@ if (ONLY.has('folder')) {
   // The derived JPEG 2000 lossless CT: explicit_VR-UN has candidate lines the OCR reads as words, so it measures cleaning, not a text-free frame.
   const derivedJ2k = (await textFreeCases()).find((c) => c.derive === Syntax.Jpeg2000Lossless).file;
   const j2k = build('folder-j2k-lossless', [{ file: readDicom(readFileSync(derivedJ2k)), frames: 1 }]);
+  // Five times as many files: the difference of the two runs is the time per frame once running.
+  const j2kMore = build('folder-j2k-lossless-more', [{ file: readDicom(readFileSync(derivedJ2k)), frames: 1 }], COPIES * 5);
   const mixed = build('folder-mixed', [
     { rel: 'dicomParser/CT1_UNC.implicit_little_endian.dcm', frames: 1 },
     { rel: 'pydicom-data/explicit_VR-UN.dcm', frames: 1 },
@@ -578,6 +586,7 @@ if (ONLY.has('folder')) {
     { label: 'the same, headers only (no --clean-pixels)', set: textFree, workers: os.availableParallelism(), pixels: false },
     { label: 'JPEG 2000 lossless 512² CT only (CT1_UNC encoded by radanon, text-free)', set: j2k, workers: os.availableParallelism(), pixels: true },
     { label: 'the same, 1 worker thread', set: j2k, workers: 1, pixels: true },
+    { label: 'the same, five times the files (steady state: the difference to the run above, per extra frame)', set: j2kMore, workers: os.availableParallelism(), pixels: true, against: j2k },
     { label: 'mixed: 2 text-free CT, CT with 4 lines, US 1024×768 and presidio CT with text', set: mixed, workers: os.availableParallelism(), pixels: true },
   ];
   print('### Whole folders: `radanon deid --clean-pixels`');
@@ -587,6 +596,8 @@ if (ONLY.has('folder')) {
   print('| folder | workers | files | frames | wall (s) | frames/s | CPU (s) | CPU ms per frame | wall ms per frame | marginal wall ms per frame | peak RSS (MB) | outcome |');
   print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   const startWall = new Map();
+  /** Wall time of each folder's run with all cores, for the steady-state row. */
+  const setWall = new Map();
   for (const r of runs) {
     const target = path.join(WORK, 'out');
     rmSync(target, { recursive: true, force: true });
@@ -611,8 +622,10 @@ if (ONLY.has('folder')) {
     const wall = Number(m[1]);
     const cpu = Number(m[2]) + Number(m[3]);
     if (r.startup) startWall.set(r.workers, wall);
+    if (r.workers === os.availableParallelism()) setWall.set(r.set, { wall, frames });
     const base = startWall.get(r.workers);
-    const marginal = !r.startup && r.pixels && base !== undefined ? ms(((wall - base) * 1000) / frames) : '—';
+    const against = r.against ? setWall.get(r.against) : undefined;
+    const marginal = against ? `**${ms(((wall - against.wall) * 1000) / (frames - against.frames))}**` : !r.startup && r.pixels && base !== undefined ? ms(((wall - base) * 1000) / frames) : '—';
     print(`| ${r.label} | ${r.workers} | ${r.set.files} | ${frames} | ${wall.toFixed(1)} | ${(frames / wall).toFixed(1)} | ${cpu.toFixed(1)} | ${ms((cpu * 1000) / frames)} | ${ms((wall * 1000) / frames)} | ${marginal} | ${(Number(m[4]) / 1024).toFixed(0)} | ${outcome} |`);
   }
   rmSync(path.join(WORK, 'out'), { recursive: true, force: true });

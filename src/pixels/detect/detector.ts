@@ -162,8 +162,14 @@ function blank(image: Plane, region: Box, boxes: readonly Box[]): void {
 }
 
 export async function createTextDetector(options: TextDetectorOptions = {}): Promise<TextDetector> {
+  if (options.workers !== undefined && (!Number.isInteger(options.workers) || options.workers < 1)) {
+    throw new Error(`workers: must be a positive integer (got ${options.workers})`);
+  }
   const digester = new TextDigester(options.digestKey);
-  const pool = await OcrPool.start(options.workers);
+  // The engines start on the first region to read: a batch of text-free slices never pays for
+  // them (one to two seconds per engine and thread).
+  let pool: Promise<OcrPool> | undefined;
+  const engines = (): Promise<OcrPool> => (pool ??= OcrPool.start(options.workers));
   return {
     async detect(frame: Frame, hints: FrameHints): Promise<Finding[]> {
       if (!Number.isInteger(hints.frameIndex) || hints.frameIndex < 0) throw new Error(`hints.frameIndex: must be a non-negative integer (got ${hints.frameIndex})`);
@@ -180,7 +186,7 @@ export async function createTextDetector(options: TextDetectorOptions = {}): Pro
       const read = async (region: Region): Promise<Finding[]> => {
         const tophat = regionTopHat(view, region.box);
         blank(tophat, region.box, covered);
-        const words = await pool.recognize(ocrRendering(tophat, region.threshold, region.scale, BORDER, region.box));
+        const words = await (await engines()).recognize(ocrRendering(tophat, region.threshold, region.scale, BORDER, region.box));
         return words.map((w): Finding => {
           const x0 = region.box.x + Math.floor((w.box.x - BORDER) / region.scale) - WORD_PADDING;
           const y0 = region.box.y + Math.floor((w.box.y - BORDER) / region.scale) - WORD_PADDING;
@@ -242,6 +248,10 @@ export async function createTextDetector(options: TextDetectorOptions = {}): Pro
       const found = [...words, ...unread];
       return near ? found.filter((f) => touchesMask(f.box, near)) : found;
     },
-    close: () => pool.close(),
+    close: async () => {
+      const started = pool;
+      pool = undefined;
+      if (started) await (await started).close();
+    },
   };
 }
