@@ -80,7 +80,7 @@ describe('connected components by runs', () => {
       const pixels = expected[i]!;
       const xs = pixels.map((p) => p % width);
       const ys = pixels.map((p) => Math.floor(p / width));
-      expect(c).toEqual({ x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys), pixels: pixels.length, peak: Math.max(...pixels.map((p) => values[p]!)) });
+      expect(c).toMatchObject({ x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys), pixels: pixels.length, peak: Math.max(...pixels.map((p) => values[p]!)) });
     });
     expect(components({ width, height, data })[0]!.peak).toBe(-Infinity);
   });
