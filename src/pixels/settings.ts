@@ -25,9 +25,15 @@ export interface PixelSettings {
   readonly ocrWorkers?: number;
 }
 
+/**
+ * Most engines one thread starts: a frame rarely has more candidate regions at one contrast level
+ * than this, and each engine holds its own copy of the model (about 45 MB of memory each).
+ */
+const MAX_ENGINES_PER_THREAD = 4;
+
 /** OCR engines for each of `threads` threads sharing the machine's cores: at least one. */
 export function ocrEnginesPerThread(threads: number): number {
-  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, threads)));
+  return Math.max(1, Math.min(MAX_ENGINES_PER_THREAD, Math.floor(availableParallelism() / Math.max(1, threads))));
 }
 
 /** The settings with `ocrWorkers` set for `threads` threads unless the user chose it. */
