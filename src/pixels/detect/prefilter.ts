@@ -12,12 +12,15 @@
  * noise that pass the top-hat vary from one "glyph" to the next. A line below the frame's 98th
  * percentile needs one flat glyph more, and every line must stand several noise steps above
  * the rows just above and below it (print is far above the noise; specks of bright anatomy on a
- * noisy slice are not). Lines are sought in renderings thresholded at fixed
- * shares of the frame's range and in one thresholded per block by the local clutter (faint
- * print over flat background). The rule is measured, not proven in general: the
- * conformance suite checks on every synthetic and presidio image that recall with the
- * pre-filter equals recall without it, and that no text-free CT or MR frame of the corpus has a
- * candidate line.
+ * noisy slice are not). Its glyphs must look printed (printedLike): flat-topped below the
+ * extreme, where ultrasound speckle grains are smooth hills, and on colour frames one printed
+ * colour, which the blobs of a colour-flow map (all at the same brightest value) are not.
+ * Lines are sought in renderings thresholded at fixed shares of the frame's range and in one
+ * thresholded per block by the local clutter (faint print over flat background). The rule is
+ * measured, not proven in general: the conformance suite checks on every synthetic and presidio
+ * image that recall with the pre-filter equals recall without it, that no text-free CT or MR
+ * frame of the corpus has a candidate line, and (pixels-ultrasound.test.ts) how many findings
+ * the corpus's ultrasound sectors keep.
  */
 import { connectedRuns } from '../connected-runs.js';
 import type { Box } from '../types.js';
@@ -45,6 +48,8 @@ export interface Component {
   readonly pixels: number;
   /** Largest value of `values` over the component's pixels (−Infinity without values). */
   readonly peak: number;
+  /** Index (y · width + x) of a pixel holding `peak`; −1 without values. */
+  readonly peakAt: number;
 }
 
 /** Connected components (8-connectivity) of a binary image, in raster order of their first pixels. */
@@ -58,6 +63,7 @@ export function components(image: BinaryImage, values?: Float32Array): Component
   const y1 = new Int32Array(n);
   const count = new Int32Array(n);
   const peak = new Float32Array(n).fill(-Infinity);
+  const peakAt = new Int32Array(n).fill(-1);
   for (let r = 0; r < runs.count; r++) {
     const c = runs.component[r]!;
     const y = runs.y[r]!;
@@ -70,12 +76,19 @@ export function components(image: BinaryImage, values?: Float32Array): Component
     count[c]! += b - a + 1;
     if (values) {
       let p = peak[c]!;
-      for (let i = y * width + a, end = y * width + b; i <= end; i++) if (values[i]! > p) p = values[i]!;
+      let at = peakAt[c]!;
+      for (let i = y * width + a, end = y * width + b; i <= end; i++) {
+        if (values[i]! > p) {
+          p = values[i]!;
+          at = i;
+        }
+      }
       peak[c] = p;
+      peakAt[c] = at;
     }
   }
   const out: Component[] = new Array(n);
-  for (let c = 0; c < n; c++) out[c] = { x0: x0[c]!, y0: y0[c]!, x1: x1[c]!, y1: y1[c]!, pixels: count[c]!, peak: peak[c]! };
+  for (let c = 0; c < n; c++) out[c] = { x0: x0[c]!, y0: y0[c]!, x1: x1[c]!, y1: y1[c]!, pixels: count[c]!, peak: peak[c]!, peakAt: peakAt[c]! };
   return out;
 }
 
@@ -224,6 +237,153 @@ export interface LineValues {
   readonly tolerance: number;
   /** Values from here up are "at the extreme" (the frame's 98th percentile). */
   readonly extreme: number;
+  /** The display range the tolerances are shares of (98th minus 1st percentile). */
+  readonly range: number;
+  /** Colour frames: red, green, blue of every pixel (TextView.colours). */
+  readonly colours?: Float32Array;
+}
+
+/**
+ * Pixels of a glyph within this share of the display range of its peak (in every colour
+ * channel) are its flat top. Devices print a glyph in one value, so its strokes' cores share
+ * it; the bright specks of ultrasound speckle and the blobs of a colour-flow map are smooth
+ * hills with a pointed top.
+ */
+const FLAT_TOP_SHARE = 0.01;
+/** Pixels of a glyph's flat top for it to count as printed (the core of one stroke). */
+const FLAT_TOP_PIXELS = 3;
+/** Share of a colour line's glyphs that must be one printed colour (see printedLike: text ≥ 0.73, colour flow ≤ 0.33). */
+const ONE_COLOUR_SHARE = 0.5;
+/**
+ * Hue difference (degrees) within which two saturated peaks are one printed colour: a colour
+ * mixed with a grey background by anti-aliasing keeps its hue exactly (8 px green words over
+ * B-mode speckle), while the peaks of a colour-flow map spread over 6–14° (US1_J2KR's orange).
+ */
+const HUE_TOLERANCE = 1;
+
+/** Hue in degrees of a red, green, blue triple, or undefined when its chroma is within `grey` (no hue to speak of). */
+function hue(c: readonly number[], grey: number): number | undefined {
+  if (c.length !== 3) return undefined;
+  const [r, g, b] = c as [number, number, number];
+  const max = Math.max(r, g, b);
+  const d = max - Math.min(r, g, b);
+  if (d <= grey) return undefined;
+  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return (h * 60 + 360) % 360;
+}
+
+/** Whether two peak colours are one printed colour: equal within `tolerance`, or saturated with one hue. */
+function oneColour(a: readonly number[], b: readonly number[], tolerance: number): boolean {
+  if (near(a, b, tolerance)) return true;
+  const ha = hue(a, tolerance);
+  const hb = hue(b, tolerance);
+  if (ha === undefined || hb === undefined) return false;
+  const d = Math.abs(ha - hb);
+  return Math.min(d, 360 - d) <= HUE_TOLERANCE;
+}
+
+/** The channels of pixel `i`: its colour on colour frames, its value otherwise. */
+function channelsAt(v: LineValues, i: number): number[] {
+  return v.colours ? [v.colours[3 * i]!, v.colours[3 * i + 1]!, v.colours[3 * i + 2]!] : [v.values[i]!];
+}
+
+function near(a: readonly number[], b: readonly number[], tolerance: number): boolean {
+  for (let k = 0; k < a.length; k++) if (Math.abs(a[k]! - b[k]!) > tolerance) return false;
+  return true;
+}
+
+/** Pixels of a component's box within `tolerance` of its peak in every channel. */
+function flatTop(v: LineValues, width: number, c: Component, tolerance: number): number {
+  if (c.peakAt < 0) return 0;
+  const top = channelsAt(v, c.peakAt);
+  let n = 0;
+  for (let y = c.y0; y <= c.y1; y++) for (let x = c.x0; x <= c.x1; x++) if (near(channelsAt(v, y * width + x), top, tolerance)) n++;
+  return n;
+}
+
+/**
+ * A component's peak colour: of the pixels of its box at its peak value, the one with the
+ * largest channel sum. Where a colour-flow map saturates red, every pixel from orange to yellow
+ * ties at the peak, and the first of them in raster order is the map's first saturated entry,
+ * the same in every blob; the brightest of them differs from blob to blob. A printed glyph's
+ * pixels at its peak are all one colour.
+ */
+function peakColour(v: LineValues, width: number, c: Component): number[] {
+  const colours = v.colours!;
+  let best = -Infinity;
+  let at = c.peakAt;
+  for (let y = c.y0; y <= c.y1; y++) {
+    for (let x = c.x0; x <= c.x1; x++) {
+      const i = y * width + x;
+      if (v.values[i]! !== c.peak) continue;
+      const sum = colours[3 * i]! + colours[3 * i + 1]! + colours[3 * i + 2]!;
+      if (sum > best) {
+        best = sum;
+        at = i;
+      }
+    }
+  }
+  return channelsAt(v, at);
+}
+
+/** The largest value of each colour channel over a component's box. */
+function boxChannelMax(v: LineValues, width: number, c: Component): number[] {
+  const out = [-Infinity, -Infinity, -Infinity];
+  const colours = v.colours!;
+  for (let y = c.y0; y <= c.y1; y++) {
+    for (let x = c.x0; x <= c.x1; x++) {
+      const i = 3 * (y * width + x);
+      for (let k = 0; k < 3; k++) if (colours[i + k]! > out[k]!) out[k] = colours[i + k]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether a line's glyphs look printed rather than grown: the rule that keeps ultrasound speckle
+ * and colour-flow blobs, which pass every other rule inside an image sector, out of the OCR.
+ *
+ * Below the extreme (where speckle and anatomy live) at least `minGlyphs` glyphs must have a flat
+ * top. Measured on the candidate lines below the extreme: every line on synthetic text (perFrame
+ * 4 suite, CT, MR and US) had ≥ 3 flat-topped glyphs (the least, 3 of 4: a 12 px serif "MRN" over
+ * MR, whose 1 px stems rarely reach the full value; asking for 4 lost that word); of the 22 lines
+ * inside the image sectors of the corpus's ultrasound files, 14 had 0–2. The margin is nil on
+ * the text side: thin serif print over anatomy is where this rule would fail first.
+ *
+ * On colour frames at least half of the glyphs (letters of word-like components counted singly)
+ * must be one printed colour (`oneColour`, or grey glyphs whose channels all peak at one value).
+ * Measured: every synthetic text line 0.73–1 (126 of 133 lines: 1), the colour-flow lines
+ * inside the sectors of US1_J2KR and IM00001 0.10–0.33 (their peaks run from orange to yellow,
+ * or over the blues).
+ */
+function printedLike(members: readonly Component[], v: LineValues, width: number, letters: (c: Component) => number, minGlyphs: number): boolean {
+  const top = members.reduce((a, b) => (b.peak > a.peak ? b : a));
+  if (top.peak < v.extreme) {
+    const tolerance = FLAT_TOP_SHARE * v.range;
+    let flat = 0;
+    for (const m of members) if (flatTop(v, width, m, tolerance) >= FLAT_TOP_PIXELS) flat += letters(m);
+    if (flat < minGlyphs) return false;
+  }
+  if (v.colours) {
+    const peaks = members.map((m) => (m.peakAt < 0 ? [] : peakColour(v, width, m)));
+    // Sub-pixel rendered grey text (ClearType) gives a glyph's peak pixel a coloured fringe, but
+    // every channel reaches the text's value somewhere in the glyph: its channel maxima are
+    // grey. Those of a colour-flow blob are not (red at the maximum, blue at zero).
+    const maxima = members.map((m) => boxChannelMax(v, width, m));
+    const grey = maxima.map((c) => Math.max(...c) - Math.min(...c) <= v.tolerance);
+    let total = 0;
+    let best = 0;
+    members.forEach((m, i) => {
+      total += letters(m);
+      let agree = 0;
+      members.forEach((o, j) => {
+        if ((peaks[i]!.length > 0 && peaks[j]!.length > 0 && oneColour(peaks[i]!, peaks[j]!, v.tolerance)) || (grey[i]! && grey[j]! && near(maxima[i]!, maxima[j]!, v.tolerance))) agree += letters(o);
+      });
+      best = Math.max(best, agree);
+    });
+    if (best < ONE_COLOUR_SHARE * total) return false;
+  }
+  return true;
 }
 
 /**
@@ -287,6 +447,7 @@ export function candidateLines(image: BinaryImage, level = 0, settings: Prefilte
     // A lone word-like component counts at the high contrast level only: at the low one, bone
     // edges and vessels crossed by a row make such shapes.
     if (alignedCount(members) < settings.minGlyphs && !(level === 0 && members.some((m) => isWordLike(m, image, settings.wordAspect)))) continue;
+    if (lineValues && !printedLike(members, lineValues, image.width, letters, settings.minGlyphs)) continue;
     let x0 = Infinity;
     let y0 = Infinity;
     let x1 = -Infinity;
@@ -378,7 +539,8 @@ export function* prefilterByLevel(view: TextView, covered: readonly Box[] = [], 
   const adaptive = blockThresholds(tophat, ADAPTIVE_BLOCK, ADAPTIVE_FLOOR * Math.max(view.high - view.low, 1e-6), ADAPTIVE_FACTOR);
   const renderings: { render: () => BinaryImage; threshold: number | BlockThresholds }[] = view.thresholds.map((t) => ({ render: () => binarise(tophat, t), threshold: t }));
   renderings.push({ render: () => binariseBlocks(tophat, adaptive), threshold: adaptive });
-  const lineValues: LineValues = { values: view.plane.data, tolerance: settings.valueTolerance * Math.max(view.high - view.low, 1e-6), extreme: view.high };
+  const range = Math.max(view.high - view.low, 1e-6);
+  const lineValues: LineValues = { values: view.plane.data, tolerance: settings.valueTolerance * range, extreme: view.high, range, ...(view.colours ? { colours: view.colours } : {}) };
   const standsOut = (l: LineShape) => settings.minContrastToNoise <= 0 || lineContrastToNoise(view.plane, l) >= settings.minContrastToNoise;
   for (const [level, { render, threshold }] of renderings.entries()) {
     const image = render();

@@ -60,29 +60,52 @@ function storedValueReader(format: PixelFormat): (v: number) => number {
 export function displayPlane(frame: Frame): Plane {
   checkFormat(frame);
   const { rows, columns, photometric } = frame.format;
+  const colours = displayColours(frame);
+  if (colours) return brightestChannel(colours, columns, rows);
   const n = rows * columns;
   const out = new Float32Array(n);
   const src = frame.data;
-  if (frame.format.samplesPerPixel === 3) {
-    if (photometric === 'RGB') {
-      for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = Math.max(src[j]!, src[j + 1]!, src[j + 2]!);
-    } else {
-      // YBR_FULL(_422) decoded to interleaved Y,Cb,Cr: PS3.3 C.7.6.3.1.2 equations back to RGB.
-      const full = frame.format.bitsStored >= 16 ? 65535 : 255;
-      const mid = (full + 1) / 2;
-      for (let i = 0, j = 0; i < n; i++, j += 3) {
-        const y = src[j]!;
-        const cb = src[j + 1]! - mid;
-        const cr = src[j + 2]! - mid;
-        out[i] = Math.max(y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb);
-      }
-    }
-    return { width: columns, height: rows, data: out };
-  }
   const read = storedValueReader(frame.format);
   const sign = photometric === 'MONOCHROME1' ? -1 : 1;
   for (let i = 0; i < n; i++) out[i] = sign * read(src[i]!);
   return { width: columns, height: rows, data: out };
+}
+
+/**
+ * Display red, green and blue of every pixel of a colour frame (three values a pixel, in the
+ * frame's sample units), or undefined for a grey or palette frame. The display plane keeps only
+ * their largest, under which a saturated colour-flow gradient (orange to yellow: red at the
+ * maximum throughout) looks like one printed value; the pre-filter compares the colours too.
+ */
+export function displayColours(frame: Frame): Float32Array | undefined {
+  checkFormat(frame);
+  if (frame.format.samplesPerPixel !== 3) return undefined;
+  const n = frame.format.rows * frame.format.columns;
+  const src = frame.data;
+  const out = new Float32Array(3 * n);
+  if (frame.format.photometric === 'RGB') {
+    for (let j = 0; j < 3 * n; j++) out[j] = src[j]!;
+    return out;
+  }
+  // YBR_FULL(_422) decoded to interleaved Y,Cb,Cr: PS3.3 C.7.6.3.1.2 equations back to RGB.
+  const full = frame.format.bitsStored >= 16 ? 65535 : 255;
+  const mid = (full + 1) / 2;
+  for (let j = 0; j < 3 * n; j += 3) {
+    const y = src[j]!;
+    const cb = src[j + 1]! - mid;
+    const cr = src[j + 2]! - mid;
+    out[j] = y + 1.402 * cr;
+    out[j + 1] = y - 0.344136 * cb - 0.714136 * cr;
+    out[j + 2] = y + 1.772 * cb;
+  }
+  return out;
+}
+
+/** The largest of red, green and blue of every pixel (HSV value). */
+function brightestChannel(colours: Float32Array, width: number, height: number): Plane {
+  const out = new Float32Array(width * height);
+  for (let i = 0, j = 0; i < out.length; i++, j += 3) out[i] = Math.max(colours[j]!, colours[j + 1]!, colours[j + 2]!);
+  return { width, height, data: out };
 }
 
 /**
@@ -268,14 +291,17 @@ export interface TextView {
   /** 1st and 98th percentile of the display plane (its anatomy's range; the pre-filter's "extreme" starts at `high`). */
   readonly low: number;
   readonly high: number;
+  /** Colour frames: red, green, blue of every pixel (displayColours), for the pre-filter's one-colour rule. */
+  readonly colours?: Float32Array;
 }
 
 export function textView(frame: Frame, settings: RenderingSettings = DEFAULT_RENDERING): TextView {
-  const plane = displayPlane(frame);
+  const colours = displayColours(frame);
+  const plane = colours ? brightestChannel(colours, frame.format.columns, frame.format.rows) : displayPlane(frame);
   const [lo, hi] = quantiles(plane.data, [0.01, 0.98]) as [number, number];
   // A flat frame (a black screen capture) has no anatomy range: any stroke above it is text.
   const range = hi > lo ? hi - lo : 1;
-  return { plane, topHatSize: topHatSizeFor(frame.format, settings), thresholds: settings.levels.map((l) => l * range), low: lo, high: hi };
+  return { plane, topHatSize: topHatSizeFor(frame.format, settings), thresholds: settings.levels.map((l) => l * range), low: lo, high: hi, ...(colours ? { colours } : {}) };
 }
 
 /** The 2-D top-hat of one rectangle of the frame (computed with a margin, so edges are right). */
