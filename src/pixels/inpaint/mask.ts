@@ -64,31 +64,41 @@ export function dilateMask(mask: Mask, pixels: number): Mask {
   const { rows, columns } = mask;
   const src = mask.data;
   if (pixels === 0) return { rows, columns, data: binary(src) };
+  const out = new Uint8Array(rows * columns);
+  const bounds = maskBounds(mask);
+  if (!bounds) return { rows, columns, data: out };
+  // Only the set pixels' bounding box grown by `pixels` can change: a few words on a large
+  // radiograph cost their own surroundings, not two passes over the frame.
+  const x0 = Math.max(0, bounds.x - pixels);
+  const x1 = Math.min(columns, bounds.x + bounds.width + pixels);
+  const y0 = Math.max(0, bounds.y - pixels);
+  const y1 = Math.min(rows, bounds.y + bounds.height + pixels);
+  const w = x1 - x0;
   // Two passes of a running count: a pixel is set when any set pixel lies within the window.
-  const horizontal = new Uint8Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
+  const horizontal = new Uint8Array((y1 - y0) * w);
+  for (let r = y0; r < y1; r++) {
     const base = r * columns;
+    const row = (r - y0) * w;
     let count = 0;
-    for (let c = 0; c < Math.min(pixels, columns); c++) if (src[base + c]) count++;
-    for (let c = 0; c < columns; c++) {
+    for (let c = x0; c < Math.min(x0 + pixels, x1); c++) if (src[base + c]) count++;
+    for (let c = x0; c < x1; c++) {
       const enter = c + pixels;
       const leave = c - pixels - 1;
-      if (enter < columns && src[base + enter]) count++;
-      if (leave >= 0 && src[base + leave]) count--;
-      horizontal[base + c] = count > 0 ? 1 : 0;
+      if (enter < x1 && src[base + enter]) count++;
+      if (leave >= x0 && src[base + leave]) count--;
+      horizontal[row + c - x0] = count > 0 ? 1 : 0;
     }
   }
-  const out = new Uint8Array(rows * columns);
-  for (let c = 0; c < columns; c++) {
-    let count = 0;
-    for (let r = 0; r < Math.min(pixels, rows); r++) if (horizontal[r * columns + c]) count++;
-    for (let r = 0; r < rows; r++) {
-      const enter = r + pixels;
-      const leave = r - pixels - 1;
-      if (enter < rows && horizontal[enter * columns + c]) count++;
-      if (leave >= 0 && horizontal[leave * columns + c]) count--;
-      out[r * columns + c] = count > 0 ? 1 : 0;
-    }
+  // The vertical pass row by row, a running count per column (rows are contiguous in memory).
+  const counts = new Int32Array(w);
+  for (let r = y0; r < Math.min(y0 + pixels, y1); r++) for (let c = 0; c < w; c++) counts[c]! += horizontal[(r - y0) * w + c]!;
+  for (let r = y0; r < y1; r++) {
+    const enter = r + pixels;
+    const leave = r - pixels - 1;
+    if (enter < y1) for (let c = 0, i = (enter - y0) * w; c < w; c++, i++) counts[c]! += horizontal[i]!;
+    if (leave >= y0) for (let c = 0, i = (leave - y0) * w; c < w; c++, i++) counts[c]! -= horizontal[i]!;
+    const base = r * columns + x0;
+    for (let c = 0; c < w; c++) if (counts[c]! > 0) out[base + c] = 1;
   }
   return { rows, columns, data: out };
 }

@@ -28,18 +28,38 @@ describe('dilateMask', () => {
     expect(draw(dilateMask(dot, 0))).toEqual(draw(dot));
   });
 
-  it('matches a brute-force dilation on a random mask, and does not modify its input', () => {
+  it('matches a brute-force dilation on random masks (dense, a cluster inside the frame, one at a corner, empty), and does not modify its input', () => {
     let s = 42;
-    const data = Uint8Array.from({ length: 30 * 40 }, () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) % 23 === 0 ? 1 : 0));
-    const mask: Mask = { rows: 30, columns: 40, data };
-    const copy = data.slice();
-    const out = dilateMask(mask, 3);
-    expect(mask.data).toEqual(copy);
-    for (let r = 0; r < 30; r++) {
-      for (let c = 0; c < 40; c++) {
-        let any = 0;
-        for (let rr = Math.max(0, r - 3); rr <= Math.min(29, r + 3); rr++) for (let cc = Math.max(0, c - 3); cc <= Math.min(39, c + 3); cc++) any |= data[rr * 40 + cc]!;
-        expect(out.data[r * 40 + c]).toBe(any);
+    const next = () => (s = (s * 1103515245 + 12345) & 0x7fffffff);
+    const rows = 30;
+    const columns = 40;
+    const within = (x0: number, y0: number, x1: number, y1: number) => (i: number) => {
+      const r = Math.floor(i / columns);
+      const c = i % columns;
+      return r >= y0 && r < y1 && c >= x0 && c < x1;
+    };
+    const cases = [
+      { inside: () => true, density: 23 },
+      { inside: within(12, 9, 25, 17), density: 5 },
+      { inside: within(0, 26, 6, 30), density: 3 },
+      { inside: () => false, density: 2 },
+    ];
+    for (const { inside, density } of cases) {
+      const data = Uint8Array.from({ length: rows * columns }, (_, i) => (inside(i) && next() % density === 0 ? 1 : 0));
+      const mask: Mask = { rows, columns, data };
+      const copy = data.slice();
+      for (const grow of [1, 3]) {
+        const out = dilateMask(mask, grow);
+        expect(mask.data).toEqual(copy);
+        const expected = new Uint8Array(rows * columns);
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < columns; c++) {
+            let any = 0;
+            for (let rr = Math.max(0, r - grow); rr <= Math.min(rows - 1, r + grow); rr++) for (let cc = Math.max(0, c - grow); cc <= Math.min(columns - 1, c + grow); cc++) any |= data[rr * columns + cc]!;
+            expected[r * columns + c] = any;
+          }
+        }
+        expect(out.data).toEqual(expected);
       }
     }
   });
