@@ -141,7 +141,7 @@ describe('radanon deid --clean-pixels', () => {
 
   it('writes every file, lists each finding with the masked text and the action, and prints no text in clear', () => {
     expect(report.counts.failed).toBe(0);
-    expect(report.pixels?.settings).toMatchObject({ redaction: 'telea', markedRedaction: 'fill', dilation: 2, prefilter: true });
+    expect(report.pixels?.settings).toMatchObject({ redaction: 'telea', markedRedaction: 'fill', dilation: 3, prefilter: true });
     expect([...outputOf.keys()].sort()).toEqual(Object.keys(INPUTS).sort());
     for (const f of report.pixels!.files.flatMap((x) => x.report.findings)) {
       // Declared regions (ultrasound, device rules) and marked regions here are filled; OCR's text inpainted.
@@ -324,6 +324,46 @@ describe('a frame full of findings over texture (SMPTE test pattern)', () => {
     } finally {
       await cleaner.close();
       await detector.close();
+    }
+  }, 120_000);
+});
+
+describe('a PALETTE COLOR ultrasound with the default (Telea) redaction', () => {
+  it('is cleaned: text filled with an index of its surroundings, a marked region by exemplar, both said in the report', async () => {
+    const name = 'OBXXXX1A.dcm';
+    const file = read(path.join(DICOM, 'pydicom-data', name));
+    const [original] = await frames(file);
+    expect(original!.format.photometric).toBe('PALETTE COLOR');
+    const dir = mkdtempSync(path.join(tmpdir(), 'radanon-palette-'));
+    const marked: Box = { x: 300, y: 200, width: 24, height: 16 };
+    writeFileSync(path.join(dir, 'marked.json'), JSON.stringify({ version: 1, regions: [{ file: name, rectangles: [marked] }] }));
+    const cleaner = PixelCleaner.create({ ...DEFAULT_PIXEL_SETTINGS, markedRedaction: 'telea', marked: [path.join(dir, 'marked.json')] }, new Uint8Array(32).fill(5));
+    try {
+      expect(DEFAULT_PIXEL_SETTINGS.redaction).toBe('telea');
+      const { file: out, report: pixels } = await cleaner.clean(file, file, name);
+      const text = pixels.findings.filter((f) => f.source === 'ocr');
+      expect(text.length).toBeGreaterThan(0);
+      expect(new Set(text.map((f) => f.action))).toEqual(new Set(['fill']));
+      expect(pixels.findings.filter((f) => f.source === 'marked').map((f) => f.action)).toEqual(['exemplar']);
+      expect(pixels.note).toMatch(/PALETTE COLOR: text filled/);
+      expect(pixels.note).toMatch(/PALETTE COLOR: marked regions inpainted by exemplar/);
+
+      const [cleaned] = await frames(out);
+      const { rows, columns } = original!.format;
+      const mask = maskOf(pixels.findings.map((f) => f.box), rows, columns, DEFAULT_PIXEL_SETTINGS.dilation);
+      const present = new Set(original!.data);
+      let changed = 0;
+      for (let p = 0; p < rows * columns; p++) {
+        if (cleaned!.data[p] === original!.data[p]) continue;
+        changed++;
+        expect(mask[p], `pixel ${p} changed outside the mask`).toBe(1);
+        // Only indices the frame already uses: no invented colour.
+        expect(present.has(cleaned!.data[p]!)).toBe(true);
+      }
+      expect(changed).toBeGreaterThan(0);
+    } finally {
+      await cleaner.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -45,7 +45,7 @@ export function deidCommand(): Command {
     .option('--clean-pixels', 'find text burned into the pixels (OCR, header hints, device rules) and remove it by inpainting; declares Clean Pixel Data')
     .option('--redaction <method>', 'with --clean-pixels: how text is removed: telea (default), navier-stokes, exemplar, or fill (solid boxes)')
     .option('--marked-redaction <method>', 'with --clean-pixels: how marked regions are filled: exemplar (default, continues texture), telea, navier-stokes or fill')
-    .option('--pixel-dilation <pixels>', 'with --clean-pixels: grow each removed box by this many pixels (default 2)');
+    .option('--pixel-dilation <pixels>', 'with --clean-pixels: grow each removed box by this many pixels (default 3)');
   addPixelDetectionOptions(cmd);
   cmd
     .option('--json', 'print the full JSON report instead of the summary')
