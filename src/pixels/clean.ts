@@ -137,6 +137,12 @@ export class PixelCleaner {
     const replacements = new Map<number, Frame>();
     const reported: ReportedFinding[] = [];
     let extraPasses = 0;
+    // Telea and Navier–Stokes average neighbouring values, which on PALETTE COLOR frames are
+    // indices into a colour table: their averages are colours the image never had. Text on such
+    // frames (palette ultrasound) is filled with the index its surroundings use most instead.
+    const paletteFill = pixels.format.photometric === 'PALETTE COLOR' && (this.settings.redaction === 'telea' || this.settings.redaction === 'navier-stokes');
+    const redaction: Redaction = paletteFill ? 'fill' : this.settings.redaction;
+    const markedRedaction: Redaction = pixels.format.photometric === 'PALETTE COLOR' && (this.settings.markedRedaction === 'telea' || this.settings.markedRedaction === 'navier-stokes') ? 'exemplar' : this.settings.markedRedaction;
     for (let index = 0; index < pixels.frameCount; index++) {
       const original = pixels.decodeFrame(index);
       const { rows, columns } = original.format;
@@ -155,8 +161,8 @@ export class PixelCleaner {
       let cleaned = base;
       for (let pass = 1; ; pass++) {
         textMask = ocrFindings.length ? dilateMask(boxesToMask(ocrFindings.map((f) => f.box), rows, columns), this.settings.dilation) : undefined;
-        cleaned = textMask ? await inpaintFrame(base, textMask, this.settings.redaction) : base;
-        if (markedMask) cleaned = await inpaintFrame(cleaned, markedMask, this.settings.markedRedaction);
+        cleaned = textMask ? await inpaintFrame(base, textMask, redaction) : base;
+        if (markedMask) cleaned = await inpaintFrame(cleaned, markedMask, markedRedaction);
         // Read the cleaned frame again: a word still found across what OCR found (a glyph its box
         // did not cover) grows the mask, and the frame is cleaned again.
         if (!textMask) break;
@@ -169,11 +175,14 @@ export class PixelCleaner {
         ocrFindings = [...ocrFindings, ...fresh];
       }
       for (const f of declared) reported.push({ ...f, action: 'fill' });
-      for (const f of ocrFindings) reported.push({ ...f, action: this.settings.redaction });
-      if (markedMask) for (const f of markedFindings(markedMask, index)) reported.push({ ...f, action: this.settings.markedRedaction });
+      for (const f of ocrFindings) reported.push({ ...f, action: redaction });
+      if (markedMask) for (const f of markedFindings(markedMask, index)) reported.push({ ...f, action: markedRedaction });
       if (declaredMask || textMask || markedMask) replacements.set(index, cleaned);
     }
     const written = await replaceFrames(target, replacements);
+    const substituted = reported.some((f) => f.source === 'ocr') && redaction !== this.settings.redaction ? `PALETTE COLOR: text filled with its surroundings' most frequent index (${this.settings.redaction} would average palette indices into colours the image does not have)` : undefined;
+    const markedSubstituted = reported.some((f) => f.source === 'marked') && markedRedaction !== this.settings.markedRedaction ? `PALETTE COLOR: marked regions inpainted by exemplar (${this.settings.markedRedaction} would average palette indices)` : undefined;
+    const note = [written.note, substituted, markedSubstituted].filter((n): n is string => n !== undefined).join('; ');
     return {
       file: declareClean(written.file),
       report: {
@@ -181,7 +190,7 @@ export class PixelCleaner {
         cleanedFrames: replacements.size,
         findings: reported,
         encoding: written.encoding,
-        ...(written.note ? { note: written.note } : {}),
+        ...(note ? { note } : {}),
         extraPasses,
       },
     };
