@@ -159,14 +159,20 @@ export async function recordAudit(tx: Db, input: AuditInput): Promise<AuditEntry
     details,
     prevHash,
   };
-  const hash = auditEntryHash(body);
-  await tx.run(
-    'INSERT INTO audit_log (seq, at, actor_id, actor_name, action, target, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    [seq, body.at, body.actorId, body.actorName, body.action, body.target, body.outcome, canonicalJson(details), prevHash, hash],
-  );
+  const hash = await insertAuditRow(tx, body);
   const moved = await tx.run('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1', [seq, hash]);
   if (moved.changes === 0) await tx.run('INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)', [seq, hash]);
   return { ...body, hash };
+}
+
+/** Writes one entry's row, hashed, and returns its hash; the chain head is the caller's business. */
+export async function insertAuditRow(db: Pick<Db, 'run'>, entry: Omit<AuditEntry, 'hash'>): Promise<string> {
+  const hash = auditEntryHash(entry);
+  await db.run(
+    'INSERT INTO audit_log (seq, at, actor_id, actor_name, action, target, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [entry.seq, entry.at, entry.actorId, entry.actorName, entry.action, entry.target, entry.outcome, canonicalJson(entry.details), entry.prevHash, hash],
+  );
+  return hash;
 }
 
 /**

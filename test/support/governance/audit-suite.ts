@@ -6,35 +6,19 @@ import {
   auditEntryHash,
   exportAudit,
   GENESIS_HASH,
+  insertAuditRow,
   parseAuditExport,
   readAudit,
   recordAudit,
   recordAuditAlone,
   verifyAudit,
   verifyAuditEntries,
-  type AuditEntry,
 } from '../../../src/governance/audit.js';
 import type { Db } from '../../../src/governance/db.js';
 import { migrate } from '../../../src/governance/store.js';
 import type { Backend } from './backends.js';
 
 const ALICE: Actor = { id: 'u-alice', name: 'alice', roles: ['curator'], sites: ['site-a'], projects: [] };
-
-/** Writes an entry straight into the table, as someone with database access would, hashed correctly. */
-async function insertForged(db: Pick<Db, 'run'>, entry: Omit<AuditEntry, 'hash'>): Promise<void> {
-  await db.run('INSERT INTO audit_log (seq, at, actor_id, actor_name, action, target, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-    entry.seq,
-    entry.at,
-    entry.actorId,
-    entry.actorName,
-    entry.action,
-    entry.target,
-    entry.outcome,
-    JSON.stringify(entry.details),
-    entry.prevHash,
-    auditEntryHash(entry),
-  ]);
-}
 
 export function auditSuite(backend: Backend): void {
   afterAll(() => backend.cleanup());
@@ -156,7 +140,7 @@ export function auditSuite(backend: Backend): void {
       await db.transaction(async (tx) => {
         for (const seq of [4, 3]) await tx.run('UPDATE audit_log SET seq = ? WHERE seq = ?', [seq + 1, seq]);
         const body = { seq: 3, at: '2026-01-02T12:00:00.000Z', actorId: 'u-mallory', actorName: 'mallory', action: 'consent.record', target: 'RAD-X', outcome: 'ok', details: {}, prevHash: entries[1]!.hash };
-        await insertForged(tx, { ...body, prevHash: 'f'.repeat(64) });
+        await insertAuditRow(tx, { ...body, prevHash: 'f'.repeat(64) });
       });
       // The forged entry cannot take over its neighbour's prev_hash (unique), so it links nowhere.
       const result = await verifyAudit(db);
@@ -167,7 +151,7 @@ export function auditSuite(backend: Backend): void {
       const db = await withEntries(3);
       const entries = await readAudit(db);
       const body = { seq: 4, at: '2026-02-01T00:00:00.000Z', actorId: 'u-mallory', actorName: 'mallory', action: 'release.create', target: 'p1', outcome: 'ok', details: {}, prevHash: entries[2]!.hash };
-      await insertForged(db, body);
+      await insertAuditRow(db, body);
       const result = await verifyAudit(db);
       expect(!result.ok && result.problems[0]).toMatchObject({ seq: 4, kind: 'inserted' });
     });
