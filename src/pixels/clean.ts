@@ -140,9 +140,10 @@ export class PixelCleaner {
     // Telea and Navier–Stokes average neighbouring values, which on PALETTE COLOR frames are
     // indices into a colour table: their averages are colours the image never had. Text on such
     // frames (palette ultrasound) is filled with the index its surroundings use most instead.
-    const paletteFill = pixels.format.photometric === 'PALETTE COLOR' && (this.settings.redaction === 'telea' || this.settings.redaction === 'navier-stokes');
-    const redaction: Redaction = paletteFill ? 'fill' : this.settings.redaction;
-    const markedRedaction: Redaction = pixels.format.photometric === 'PALETTE COLOR' && (this.settings.markedRedaction === 'telea' || this.settings.markedRedaction === 'navier-stokes') ? 'exemplar' : this.settings.markedRedaction;
+    const palette = pixels.format.photometric === 'PALETTE COLOR';
+    const averages = (method: Redaction) => method === 'telea' || method === 'navier-stokes';
+    const redaction: Redaction = palette && averages(this.settings.redaction) ? 'fill' : this.settings.redaction;
+    const markedRedaction: Redaction = palette && averages(this.settings.markedRedaction) ? 'exemplar' : this.settings.markedRedaction;
     for (let index = 0; index < pixels.frameCount; index++) {
       const original = pixels.decodeFrame(index);
       const { rows, columns } = original.format;
